@@ -1,0 +1,110 @@
+#include "exporter/config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+
+#include "exporter/collector.h"
+
+namespace wgtune {
+namespace {
+
+// Turns a TOML document into "--table.key=value" arguments, so that the file and the command
+// line share one definition of every setting. Nested tables join with dots
+// ([collector.interrupts] include = "…" → --collector.interrupts.include=…).
+void FlattenToml(const toml::table& table, const std::string& prefix, std::vector<std::string>& args) {
+  for (const auto& [key, node] : table) {
+    std::string name = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (const toml::table* nested = node.as_table()) {
+      FlattenToml(*nested, name, args);
+    } else if (const toml::array* array = node.as_array()) {
+      for (const auto& element : *array) {
+        std::ostringstream value;
+        if (auto text = element.value<std::string>()) value << *text; else value << element;
+        args.push_back("--" + name + "=" + value.str());
+      }
+    } else if (auto text = node.value<std::string>()) {
+      args.push_back("--" + name + "=" + *text);
+    } else if (auto flag = node.value<bool>()) {
+      // A collector switch is a flag: true → --collector.X, false → --no-collector.X.
+      args.push_back(*flag ? "--" + name : "--no-" + name);
+    } else {
+      std::ostringstream value;
+      value << node;
+      args.push_back("--" + name + "=" + value.str());
+    }
+  }
+}
+
+}  // namespace
+
+int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
+  CLI::App app{"wgtune-exporter: WireGuard / NetBird network-tuning signals as Prometheus metrics",
+               "wgtune-exporter"};
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.set_version_flag("--version", std::string("wgtune-exporter ") + WGTUNE_VERSION + " (revision " +
+                                        WGTUNE_REVISION + ")");
+  std::string config_file;
+  app.add_option("--config.file", config_file, "TOML file with the same settings as these flags");
+  app.add_option("--web.listen-address", config.listen_address, "Address on which to expose metrics")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", config.telemetry_path, "Path under which to expose metrics")
+      ->capture_default_str();
+  app.add_option("--path.procfs", config.procfs, "procfs mountpoint")->capture_default_str();
+  app.add_option("--path.sysfs", config.sysfs, "sysfs mountpoint")->capture_default_str();
+  app.add_option("--wireguard.uapi-dir", config.wireguard_uapi_dir,
+                 "Directory of userspace WireGuard UAPI sockets (wireguard-go, NetBird userspace)")
+      ->capture_default_str();
+  app.add_option("--sample.interval", config.sample_interval_seconds,
+                 "Seconds between two samples; live rates are computed over this window")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--collector.interrupts.include", config.interrupts_include,
+                 "Regex over IRQ names: also export these IRQs as NIC queue interrupts");
+  app.add_option("--collector.processes.names", config.processes,
+                 "Process names whose presence is exported (repeatable)")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--log.level", config.log_level, "Only log messages with the given severity or above")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log.format", config.log_format, "Output format of log messages")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  for (const CollectorInfo& info : AllCollectors()) {
+    config.collectors[info.name] = info.enabled_by_default;
+    std::string name = std::string("--collector.") + info.name + ",!--no-collector." + info.name;
+    app.add_flag(name, config.collectors[info.name],
+                 std::string("Enable the ") + info.name + " collector: " + info.help +
+                     (info.enabled_by_default ? " (default: enabled)" : " (default: disabled)"));
+  }
+
+  try {
+    app.parse(argc, argv);
+    if (!config_file.empty()) {
+      toml::table table;
+      try {
+        table = toml::parse_file(config_file);
+      } catch (const toml::parse_error& error) {
+        std::ostringstream message;
+        message << config_file << ":" << error.source().begin.line << ":" << error.source().begin.column << ": "
+                << error.description();
+        throw CLI::ValidationError("--config.file", message.str());
+      }
+      // File settings first, then the command line again, so that flags win (TakeLast).
+      std::vector<std::string> args;
+      FlattenToml(table, "", args);
+      args.insert(args.end(), argv + 1, argv + argc);
+      std::reverse(args.begin(), args.end());  // CLI11's vector form: reversed, without argv[0]
+      app.parse(args);
+    }
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  return -1;
+}
+
+}  // namespace wgtune

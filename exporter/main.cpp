@@ -1,0 +1,105 @@
+// wgtune-exporter: flags → collectors → sampler thread → HTTP server.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "common/logging.h"
+#include "exporter/collector.h"
+#include "exporter/config.h"
+#include "exporter/sampler.h"
+#include "exporter/server.h"
+
+namespace wgtune {
+namespace {
+
+double SteadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+MetricSet BuildInfo() {
+  MetricSet info;
+  info.Gauge("wgtune_exporter_build_info",
+             "A metric with a constant value 1 labeled by version, revision and compiler of wgtune-exporter.")
+      .Add({{"version", WGTUNE_VERSION}, {"revision", WGTUNE_REVISION}, {"compiler", __VERSION__}}, 1);
+  return info;
+}
+
+int Run(int argc, char** argv) {
+  ExporterConfig config;
+  if (int code = ParseExporterConfig(argc, argv, config); code >= 0) return code;
+  ConfigureLogging(config.log_level, config.log_format);
+
+  // SIGINT/SIGTERM are taken by one thread with sigwait; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::vector<NamedCollector> collectors = CreateEnabledCollectors(config);
+  std::string enabled;
+  for (const auto& named : collectors) enabled += (enabled.empty() ? "" : ",") + named.name;
+  Sampler sampler(std::move(collectors), SteadySeconds, config.sample_interval_seconds, BuildInfo());
+  // The first sample is taken before serving, so /metrics is never empty.
+  sampler.SampleOnce();
+
+  MetricsServer server(sampler, config.telemetry_path);
+  server.Bind(ParseListenAddress(config.listen_address));
+  Log(spdlog::level::info, "listening",
+      {{"address", config.listen_address}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
+       {"sample_interval", std::to_string(config.sample_interval_seconds) + "s"}});
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::thread sampling([&] {
+    auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config.sample_interval_seconds));
+    auto next = std::chrono::steady_clock::now() + period;
+    std::unique_lock lock(mutex);
+    while (!wake.wait_until(lock, next, [&] { return stopping; })) {
+      lock.unlock();
+      sampler.SampleOnce();
+      lock.lock();
+      // Fixed cadence; after a stall, start again from now rather than sampling in a burst.
+      next += period;
+      if (next < std::chrono::steady_clock::now()) next = std::chrono::steady_clock::now() + period;
+    }
+  });
+  std::thread signals([&] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    Log(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    server.Stop();
+  });
+
+  server.Serve();
+  // Serve() also returns when the server fails; wake the signal thread in any case.
+  kill(getpid(), SIGTERM);
+  sampling.join();
+  signals.join();
+  return 0;
+}
+
+}  // namespace
+}  // namespace wgtune
+
+int main(int argc, char** argv) {
+  try {
+    return wgtune::Run(argc, argv);
+  } catch (const std::exception& error) {
+    wgtune::Log(spdlog::level::err, "fatal", {{"err", error.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,61 @@
+// The sampler: reads every enabled collector once per --sample.interval, keeps the last
+// successful sample of each, and publishes raw counters, per-second rates and shares.
+//
+// This is the field guide's "take a delta, not the totals" (§3.3, §6.5) done for the
+// operator: rates come from the difference between two successful samples of a collector,
+// divided by the time between them. Before a collector's second success its rates are
+// absent, not zero. A counter that went backwards (reset, 32-bit wrap) has no rate for
+// that interval.
+//
+// The rendered exposition text is built once per sample and shared with every scrape, so a
+// scrape costs no file reads. Thread safety: SampleOnce() is called from one thread (the
+// sampling loop); Exposition() may be called concurrently from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "exporter/collector.h"
+
+namespace wgtune {
+
+class Sampler {
+ public:
+  // Monotonic time in seconds (std::chrono::steady_clock in production, scripted in tests).
+  using Clock = std::function<double()>;
+
+  // `constant` families (build info) are published with every sample. `interval_seconds`
+  // is named in the HELP of rate metrics.
+  Sampler(std::vector<NamedCollector> collectors, Clock clock, double interval_seconds,
+          MetricSet constant = {});
+
+  // Runs every collector once, computes rates against each collector's previous success,
+  // and publishes the result.
+  void SampleOnce();
+
+  // The latest exposition text; never null after the first SampleOnce().
+  std::shared_ptr<const std::string> Exposition() const;
+
+ private:
+  struct State {
+    NamedCollector named;
+    std::vector<RateSpec> rates;
+    MetricSet last;        // families of the last successful sample
+    double last_time = 0;  // its clock time
+    bool has_last = false;
+  };
+
+  MetricSet ComputeRates(const State& state, const MetricSet& current, double seconds) const;
+
+  std::vector<State> states_;
+  Clock clock_;
+  std::string window_text_;
+  MetricSet constant_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const std::string> exposition_;
+};
+
+}  // namespace wgtune

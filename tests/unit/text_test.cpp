@@ -1,0 +1,44 @@
+#include "common/text.h"
+
+#include <gtest/gtest.h>
+
+namespace wgtune {
+namespace {
+
+TEST(TextTest, SplitFieldsSkipsRunsOfWhitespace) {
+  EXPECT_EQ(SplitFields("  34:   154\t 9690  Hyper-V PCIe MSI "),
+            (std::vector<std::string_view>{"34:", "154", "9690", "Hyper-V", "PCIe", "MSI"}));
+  EXPECT_TRUE(SplitFields("   ").empty());
+}
+
+TEST(TextTest, SplitKeepsEmptyFields) {
+  EXPECT_EQ(Split("a,,b", ','), (std::vector<std::string_view>{"a", "", "b"}));
+  EXPECT_EQ(Split("", ','), (std::vector<std::string_view>{""}));
+}
+
+TEST(TextTest, SplitLinesIgnoresTheFinalNewline) {
+  EXPECT_EQ(SplitLines("a\nb\n"), (std::vector<std::string_view>{"a", "b"}));
+  EXPECT_EQ(SplitLines("a\n\nb"), (std::vector<std::string_view>{"a", "", "b"}));
+  EXPECT_TRUE(SplitLines("").empty());
+}
+
+TEST(TextTest, NumbersMustBeWholeFields) {
+  EXPECT_EQ(ParseUint("18446744073709551615"), 18446744073709551615ull);
+  EXPECT_FALSE(ParseUint("18446744073709551616"));
+  EXPECT_FALSE(ParseUint("12a"));
+  EXPECT_FALSE(ParseUint(""));
+  EXPECT_FALSE(ParseUint("-1"));
+  EXPECT_EQ(ParseInt("-1"), -1);
+  EXPECT_EQ(ParseHex("0000ffff"), 0xffffu);
+  EXPECT_FALSE(ParseHex("0x10"));
+  EXPECT_EQ(ParseDouble("1.5"), 1.5);
+  EXPECT_FALSE(ParseDouble("1.5s"));
+}
+
+TEST(TextTest, Trim) {
+  EXPECT_EQ(Trim(" \tf\n"), "f");
+  EXPECT_EQ(Trim(""), "");
+}
+
+}  // namespace
+}  // namespace wgtune
