@@ -52,7 +52,7 @@ int Run(int argc, char** argv) {
   MetricsServer server(sampler, config.telemetry_path);
   server.Bind(ParseListenAddress(config.listen_address));
   Log(spdlog::level::info, "listening",
-      {{"address", config.listen_address}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
+      {{"address", config.listen_address}, {"port", std::to_string(server.port())}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
        {"sample_interval", std::to_string(config.sample_interval_seconds) + "s"}});
 
   std::mutex mutex;

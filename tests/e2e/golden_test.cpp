@@ -1,0 +1,84 @@
+// The whole exporter over a fixture host, compared with a golden /metrics file.
+//
+// tests/fixtures/e2e/sample1 is a host at the first sample; sample2 holds only the files
+// whose counters changed 5 s later. The test copies sample1 to a temporary root, samples,
+// copies sample2 over it, samples again, and compares the full exposition with
+// tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clock is
+// scripted, so rates and durations are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "exporter/collector.h"
+#include "exporter/config.h"
+#include "exporter/sampler.h"
+
+namespace wgtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kFixtures = fs::path(WGTUNE_SOURCE_DIR) / "tests/fixtures/e2e";
+
+std::string ReadWhole(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Copies a fixture tree, keeping symbolic links as links (sysfs is made of them).
+void CopyTree(const fs::path& from, const fs::path& to) {
+  fs::copy(from, to,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks | fs::copy_options::overwrite_existing);
+}
+
+std::string RunTwoSamples(const fs::path& root) {
+  ExporterConfig config;
+  config.procfs = (root / "proc").string();
+  config.sysfs = (root / "sys").string();
+  config.processes = {"irqbalance", "wireguard-go"};
+  for (const CollectorInfo& info : AllCollectors()) config.collectors[info.name] = true;
+
+  double now = 0;
+  Sampler sampler(CreateEnabledCollectors(config), [&now] { return now; }, 5);
+  CopyTree(kFixtures / "sample1", root);
+  sampler.SampleOnce();
+  now = 5;
+  CopyTree(kFixtures / "sample2", root);
+  sampler.SampleOnce();
+  return *sampler.Exposition();
+}
+
+TEST(GoldenTest, FullExpositionOverTheFixtureHostMatchesTheGoldenFile) {
+  fs::path root = fs::path(testing::TempDir()) / "wgtune-e2e-root";
+  fs::remove_all(root);
+  fs::create_directories(root);
+  std::string exposition = RunTwoSamples(root);
+  fs::remove_all(root);
+
+  fs::path golden = kFixtures / "golden.prom";
+  if (const char* update = std::getenv("WGTUNE_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    std::ofstream(golden) << exposition;
+    GTEST_SKIP() << "rewrote " << golden;
+  }
+  std::string expected = ReadWhole(golden);
+  ASSERT_FALSE(expected.empty()) << golden << " is missing; run with WGTUNE_UPDATE_GOLDEN=1";
+  // Compare line by line for a readable failure.
+  std::istringstream want(expected), got(exposition);
+  std::string want_line, got_line;
+  int line = 0;
+  while (true) {
+    bool more_want = static_cast<bool>(std::getline(want, want_line));
+    bool more_got = static_cast<bool>(std::getline(got, got_line));
+    ++line;
+    if (!more_want && !more_got) break;
+    ASSERT_EQ(more_got ? got_line : "<end>", more_want ? want_line : "<end>") << "golden.prom line " << line;
+  }
+}
+
+}  // namespace
+}  // namespace wgtune

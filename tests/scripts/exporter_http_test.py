@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""The real wgtune-exporter binary over HTTP, on a fixture host whose counters change.
+
+Checks what only the running program shows: the first sample is served before any rate
+exists; after the counters change, raw counters equal the golden file's and every rate and
+share series of the golden file is served; promtool accepts the output; build info and the
+landing page are there; SIGTERM stops it cleanly.
+Usage: exporter_http_test.py BINARY SOURCE_DIR
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from exposition import fetch, parse, stop, wait_for
+
+binary, source = sys.argv[1], sys.argv[2]
+fixtures = os.path.join(source, 'tests/fixtures/e2e')
+VOLATILE = ('_per_second', '_ratio', '_duration_seconds')
+
+
+def copy_tree(src, dst):
+    shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+
+
+with tempfile.TemporaryDirectory() as root:
+    copy_tree(os.path.join(fixtures, 'sample1'), root)
+    log_path = os.path.join(root, 'exporter.log')
+    with open(log_path, 'w') as log:
+        process = subprocess.Popen(
+            [binary, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
+             '--path.sysfs=' + root + '/sys', '--sample.interval=2',
+             '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
+            stderr=log)
+    try:
+        port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
+                        'the listening log line')
+        url = 'http://127.0.0.1:%s' % port.group(1)
+        first = fetch(url + '/metrics')
+        assert '_per_second' not in first, 'rates published before the second sample'
+        assert 'wgtune_scrape_collector_success{collector="softnet"} 1' in first
+        assert re.search(r'wgtune_exporter_build_info\{version="[0-9.]+",revision="[^"]+",compiler="[^"]+"\} 1',
+                         first), 'build info missing'
+        assert 'href="/metrics"' in fetch(url + '/')
+
+        copy_tree(os.path.join(fixtures, 'sample2'), root)
+        golden = parse(open(os.path.join(fixtures, 'golden.prom')).read())
+        # Wait for a sample of the new counters that also has rates against the old ones.
+        served = wait_for(lambda: (lambda s: s if any(k[0].endswith('_per_second') and v > 0 for k, v in s.items())
+                                   and s.get(('wgtune_softnet_dropped_total', frozenset({('cpu', '1')}))) == 1570
+                                   else None)(parse(fetch(url + '/metrics'))), 20, 'a sample with rates')
+
+        stable_golden = {k: v for k, v in golden.items() if not k[0].endswith(VOLATILE)}
+        stable_served = {k: v for k, v in served.items()
+                         if not k[0].endswith(VOLATILE) and k[0] != 'wgtune_exporter_build_info'}
+        missing = set(stable_golden) - set(stable_served)
+        extra = set(stable_served) - set(stable_golden)
+        wrong = [(k, stable_golden[k], stable_served[k]) for k in set(stable_golden) & set(stable_served)
+                 if stable_golden[k] != stable_served[k]]
+        assert not missing and not extra and not wrong, (sorted(missing)[:5], sorted(extra)[:5], wrong[:5])
+        rates_golden = {k for k in golden if k[0].endswith(('_per_second', '_ratio'))}
+        rates_served = {k for k in served if k[0].endswith(('_per_second', '_ratio'))}
+        # The busiest-CPU label of a ratio can differ only if the data did; here it must not.
+        assert rates_golden == rates_served, (sorted(rates_golden ^ rates_served)[:5])
+
+        with tempfile.NamedTemporaryFile('w', suffix='.prom') as scraped:
+            scraped.write(fetch(url + '/metrics'))
+            scraped.flush()
+            check = subprocess.run(['promtool', 'check', 'metrics'], stdin=open(scraped.name),
+                                   capture_output=True, text=True)
+            assert check.returncode == 0, 'promtool check metrics: ' + check.stdout + check.stderr
+    finally:
+        code = stop(process)
+    assert code == 0, 'exporter exited with %s after SIGTERM' % code
+    print('exporter_http_test: %d golden series checked, %d rate/share series served' %
+          (len(stable_golden), len(rates_served)))

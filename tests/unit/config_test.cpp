@@ -1,0 +1,92 @@
+#include "exporter/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace wgtune {
+namespace {
+
+int Parse(std::vector<std::string> args, ExporterConfig& config) {
+  args.insert(args.begin(), "wgtune-exporter");
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  return ParseExporterConfig(static_cast<int>(argv.size()), argv.data(), config);
+}
+
+std::string WriteTemp(const std::string& content) {
+  std::string path = testing::TempDir() + "/wgtune-config-test.toml";
+  std::ofstream(path) << content;
+  return path;
+}
+
+TEST(ExporterConfigTest, DefaultsFollowNodeExporter) {
+  ExporterConfig config;
+  ASSERT_EQ(Parse({}, config), -1);
+  EXPECT_EQ(config.listen_address, ":10050");
+  EXPECT_EQ(config.telemetry_path, "/metrics");
+  EXPECT_EQ(config.procfs, "/proc");
+  EXPECT_EQ(config.sysfs, "/sys");
+  EXPECT_EQ(config.wireguard_uapi_dir, "/var/run/wireguard");
+  EXPECT_EQ(config.sample_interval_seconds, 5);
+  EXPECT_TRUE(config.collectors.at("softnet"));
+  EXPECT_TRUE(config.collectors.at("interrupts"));
+}
+
+TEST(ExporterConfigTest, FlagsSetEverySetting) {
+  ExporterConfig config;
+  ASSERT_EQ(Parse({"--web.listen-address=127.0.0.1:1", "--path.procfs", "/fixture/proc", "--path.sysfs=/fixture/sys",
+                   "--sample.interval=1.5", "--no-collector.softnet", "--log.format=json"},
+                  config),
+            -1);
+  EXPECT_EQ(config.listen_address, "127.0.0.1:1");
+  EXPECT_EQ(config.procfs, "/fixture/proc");
+  EXPECT_EQ(config.sysfs, "/fixture/sys");
+  EXPECT_EQ(config.sample_interval_seconds, 1.5);
+  EXPECT_FALSE(config.collectors.at("softnet"));
+  EXPECT_TRUE(config.collectors.at("cpu"));
+  EXPECT_EQ(config.log_format, "json");
+}
+
+TEST(ExporterConfigTest, TomlFileHoldsTheSameSettingsAndFlagsWin) {
+  std::string path = WriteTemp(R"(
+[web]
+listen-address = "127.0.0.1:2"
+telemetry-path = "/m"
+[path]
+procfs = "/file/proc"
+[sample]
+interval = 2
+[collector]
+conntrack = false
+[collector.interrupts]
+include = "^nic[0-9]+$"
+)");
+  ExporterConfig config;
+  ASSERT_EQ(Parse({"--config.file", path, "--path.procfs=/flag/proc"}, config), -1);
+  EXPECT_EQ(config.listen_address, "127.0.0.1:2");
+  EXPECT_EQ(config.telemetry_path, "/m");
+  EXPECT_EQ(config.procfs, "/flag/proc");
+  EXPECT_EQ(config.sample_interval_seconds, 2);
+  EXPECT_FALSE(config.collectors.at("conntrack"));
+  EXPECT_EQ(config.interrupts_include, "^nic[0-9]+$");
+}
+
+TEST(ExporterConfigTest, BadInputIsRefusedWithAnExitCode) {
+  ExporterConfig config;
+  EXPECT_GT(Parse({"--no-such-flag"}, config), 0);
+  EXPECT_GT(Parse({"--log.format=xml"}, config), 0);
+  EXPECT_GT(Parse({"--sample.interval=0"}, config), 0);
+  EXPECT_GT(Parse({"--config.file", WriteTemp("[web]\nlisten-address = \n")}, config), 0);
+  EXPECT_GT(Parse({"--config.file", WriteTemp("[web]\nno-such-setting = 1\n")}, config), 0);
+}
+
+TEST(ExporterConfigTest, HelpAndVersionExitZero) {
+  ExporterConfig config;
+  EXPECT_EQ(Parse({"--version"}, config), 0);
+  EXPECT_EQ(Parse({"--help"}, config), 0);
+}
+
+}  // namespace
+}  // namespace wgtune
