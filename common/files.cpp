@@ -19,7 +19,8 @@ namespace {
   throw IoError(what + " " + path + ": " + std::strerror(err));
 }
 
-bool IsAbsence(int err) { return err == ENOENT || err == ENOTDIR; }
+// ESRCH: a /proc/<pid> file whose process exited between open and read.
+bool IsAbsence(int err) { return err == ENOENT || err == ENOTDIR || err == ESRCH; }
 
 }  // namespace
 
@@ -52,7 +53,7 @@ std::optional<std::string> ReadFileIfExists(const std::string& path) {
     ::close(fd);
     // Some sysfs attributes exist but refuse reads when the device does not support them
     // (e.g. EINVAL/EOPNOTSUPP on virtual devices); for callers that is an absent value.
-    if (err == EINVAL || err == EOPNOTSUPP || err == ENODEV) return std::nullopt;
+    if (IsAbsence(err) || err == EINVAL || err == EOPNOTSUPP || err == ENODEV) return std::nullopt;
     ThrowIoError("read", path, err);
   }
   ::close(fd);

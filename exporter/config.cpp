@@ -12,6 +12,18 @@
 namespace wgtune {
 namespace {
 
+// The text of a scalar TOML value, as it would be written on the command line.
+std::string ScalarText(const toml::node& node, const std::string& name) {
+  if (auto text = node.value_exact<std::string>()) return *text;
+  if (auto integer = node.value_exact<int64_t>()) return std::to_string(*integer);
+  if (auto real = node.value_exact<double>()) {
+    std::ostringstream out;
+    out << *real;
+    return out.str();
+  }
+  throw CLI::ValidationError("--config.file", "setting " + name + " must be a string, number or boolean");
+}
+
 // Turns a TOML document into "--table.key=value" arguments, so that the file and the command
 // line share one definition of every setting. Nested tables join with dots
 // ([collector.interrupts] include = "…" → --collector.interrupts.include=…).
@@ -21,20 +33,12 @@ void FlattenToml(const toml::table& table, const std::string& prefix, std::vecto
     if (const toml::table* nested = node.as_table()) {
       FlattenToml(*nested, name, args);
     } else if (const toml::array* array = node.as_array()) {
-      for (const auto& element : *array) {
-        std::ostringstream value;
-        if (auto text = element.value<std::string>()) value << *text; else value << element;
-        args.push_back("--" + name + "=" + value.str());
-      }
-    } else if (auto text = node.value<std::string>()) {
-      args.push_back("--" + name + "=" + *text);
-    } else if (auto flag = node.value<bool>()) {
+      for (const auto& element : *array) args.push_back("--" + name + "=" + ScalarText(element, name));
+    } else if (auto flag = node.value_exact<bool>()) {
       // A collector switch is a flag: true → --collector.X, false → --no-collector.X.
       args.push_back(*flag ? "--" + name : "--no-" + name);
     } else {
-      std::ostringstream value;
-      value << node;
-      args.push_back("--" + name + "=" + value.str());
+      args.push_back("--" + name + "=" + ScalarText(node, name));
     }
   }
 }

@@ -1,0 +1,77 @@
+#include "exporter/sources/softirqs.h"
+
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "common/errors.h"
+#include "common/text.h"
+
+namespace wgtune {
+namespace {
+
+[[noreturn]] void Fail(size_t line_number, const std::string& what) {
+  throw ParseError("softirqs line " + std::to_string(line_number) + ": " + what);
+}
+
+std::vector<unsigned> ParseHeader(std::string_view line, size_t line_number) {
+  std::vector<unsigned> cpus;
+  for (std::string_view field : SplitFields(line)) {
+    std::optional<uint64_t> cpu = StartsWith(field, "CPU") ? ParseUint(field.substr(3)) : std::nullopt;
+    if (!cpu || *cpu > std::numeric_limits<unsigned>::max()) {
+      Fail(line_number, "header field \"" + std::string(field) + "\" is not CPUn");
+    }
+    cpus.push_back(static_cast<unsigned>(*cpu));
+  }
+  if (cpus.empty()) Fail(line_number, "header names no CPU");
+  return cpus;
+}
+
+SoftirqsRow ParseRow(std::string_view line, size_t expected_counts, size_t line_number) {
+  size_t colon = line.find(':');
+  SoftirqsRow row;
+  row.name = std::string(Trim(line.substr(0, colon)));
+  if (colon == std::string_view::npos || row.name.empty()) Fail(line_number, "no \"NAME:\" label");
+  std::vector<std::string_view> fields = SplitFields(line.substr(colon + 1));
+  if (fields.size() != expected_counts) {
+    Fail(line_number, row.name + " has " + std::to_string(fields.size()) + " counts, want " +
+                          std::to_string(expected_counts) + " (one per header CPU)");
+  }
+  row.counts.reserve(fields.size());
+  for (std::string_view field : fields) {
+    std::optional<uint64_t> count = ParseUint(field);
+    if (!count) Fail(line_number, row.name + " count \"" + std::string(field) + "\" is not a number");
+    row.counts.push_back(*count);
+  }
+  return row;
+}
+
+}  // namespace
+
+const SoftirqsRow* Softirqs::Find(std::string_view name) const {
+  for (const SoftirqsRow& row : rows) {
+    if (row.name == name) return &row;
+  }
+  return nullptr;
+}
+
+Softirqs ParseSoftirqs(std::string_view text) {
+  Softirqs softirqs;
+  bool have_header = false;
+  size_t line_number = 0;
+  ForEachLine(text, [&](std::string_view line) {
+    ++line_number;
+    if (Trim(line).empty()) return;
+    if (!have_header) {
+      softirqs.cpus = ParseHeader(line, line_number);
+      have_header = true;
+      return;
+    }
+    softirqs.rows.push_back(ParseRow(line, softirqs.cpus.size(), line_number));
+  });
+  if (!have_header) throw ParseError("softirqs: empty, want a CPU header and one row per softirq");
+  if (softirqs.rows.empty()) throw ParseError("softirqs: a CPU header but no softirq rows");
+  return softirqs;
+}
+
+}  // namespace wgtune
