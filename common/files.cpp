@@ -99,6 +99,13 @@ std::optional<std::string> ReadLink(const std::string& path) {
   return std::string(target, static_cast<size_t>(n));
 }
 
+std::optional<std::string> ReadLinkBasename(const std::string& path) {
+  std::optional<std::string> target = ReadLink(path);
+  if (!target) return std::nullopt;
+  size_t slash = target->rfind('/');
+  return slash == std::string::npos ? *target : target->substr(slash + 1);
+}
+
 bool PathExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;

@@ -33,6 +33,10 @@ std::vector<std::string> ListDirectory(const std::string& path);
 // The target of a symbolic link, or nullopt when the path is not a link or is absent.
 std::optional<std::string> ReadLink(const std::string& path);
 
+// The last path component of a link's target: "mlx5_core" for a device/driver link,
+// "7870:00:02.0" for a device link. nullopt when the path is not a link or is absent.
+std::optional<std::string> ReadLinkBasename(const std::string& path);
+
 // True when the path exists (following links).
 bool PathExists(const std::string& path);
 

@@ -37,11 +37,6 @@ constexpr const char* kRate = "wgtune_interrupts_per_second";
 // pathological host whose names keep changing.
 constexpr size_t kMaxCachedNames = 4096;
 
-std::string Basename(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
 const std::string& LabelValue(const Labels& labels, std::string_view name) {
   static const std::string kEmpty;
   for (const Label& label : labels) {
@@ -56,8 +51,8 @@ const std::string& LabelValue(const Labels& labels, std::string_view name) {
 std::map<std::string, std::string> InterfacesByDevice(const std::string& sysfs) {
   std::map<std::string, std::string> interfaces;
   for (const std::string& name : ListDirectory(JoinPath(sysfs, "class/net"))) {
-    if (std::optional<std::string> device = ReadLink(JoinPath(sysfs, "class/net/" + name + "/device"))) {
-      interfaces.emplace(Basename(*device), name);  // two ports of one function: keep the first
+    if (std::optional<std::string> device = ReadLinkBasename(JoinPath(sysfs, "class/net/" + name + "/device"))) {
+      interfaces.emplace(*device, name);  // two ports of one function: keep the first
     }
   }
   return interfaces;
@@ -231,8 +226,8 @@ class InterruptsCollector : public Collector {
 
   std::string InterfaceDriver(const std::string& interface, std::map<std::string, std::string>& drivers) const {
     if (auto it = drivers.find(interface); it != drivers.end()) return it->second;
-    std::optional<std::string> link = ReadLink(JoinPath(sysfs_, "class/net/" + interface + "/device/driver"));
-    return drivers.emplace(interface, link ? Basename(*link) : "").first->second;
+    std::optional<std::string> driver = ReadLinkBasename(JoinPath(sysfs_, "class/net/" + interface + "/device/driver"));
+    return drivers.emplace(interface, driver.value_or("")).first->second;
   }
 
   std::string procfs_;

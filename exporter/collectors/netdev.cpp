@@ -69,11 +69,6 @@ struct Interface {
   std::vector<std::string> lowers;                      // names of the lower_* devices
 };
 
-std::string Basename(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
 class NetdevCollector : public Collector {
  public:
   explicit NetdevCollector(const CollectorContext& context) : procfs_(context.procfs), sysfs_(context.sysfs) {}
@@ -125,10 +120,10 @@ class NetdevCollector : public Collector {
     traits.has_lower = !interface.lowers.empty();
     if (ReadLink(dir + "/device")) {
       traits.has_device = true;
-      if (std::optional<std::string> driver = ReadLink(dir + "/device/driver")) interface.driver = Basename(*driver);
+      if (std::optional<std::string> driver = ReadLinkBasename(dir + "/device/driver")) interface.driver = *driver;
     }
     interface.kind = InterfaceKind(traits);
-    if (std::optional<std::string> master = ReadLink(dir + "/master")) interface.master = Basename(*master);
+    if (std::optional<std::string> master = ReadLinkBasename(dir + "/master")) interface.master = *master;
 
     if (std::optional<std::string> text = ReadFileIfExists(dir + "/operstate")) {
       interface.operstate = ParseOperState(relative + "/operstate", *text);

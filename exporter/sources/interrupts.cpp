@@ -6,6 +6,7 @@
 
 #include "common/errors.h"
 #include "common/text.h"
+#include "exporter/sources/cpu_header.h"
 
 namespace wgtune {
 namespace {
@@ -31,22 +32,6 @@ bool IsDigits(std::string_view text) {
 // Offset of `field`, a view into `text`, from the start of `text`.
 size_t OffsetIn(std::string_view text, std::string_view field) {
   return static_cast<size_t>(field.data() - text.data());
-}
-
-std::vector<unsigned> ParseHeader(std::string_view line, size_t line_number) {
-  std::vector<unsigned> cpus;
-  for (std::string_view field : SplitFields(line)) {
-    std::optional<uint64_t> cpu = StartsWith(field, "CPU") ? ParseUint(field.substr(3)) : std::nullopt;
-    if (!cpu || *cpu > std::numeric_limits<unsigned>::max()) {
-      Fail(line_number, "header field \"" + std::string(field) + "\" is not CPU<n>");
-    }
-    // for_each_online_cpu() walks CPUs in ascending order; anything else is not a header.
-    if (!cpus.empty() && *cpu <= cpus.back()) {
-      Fail(line_number, "header CPU" + std::to_string(*cpu) + " after CPU" + std::to_string(cpus.back()));
-    }
-    cpus.push_back(static_cast<unsigned>(*cpu));
-  }
-  return cpus;
 }
 
 // Where the flow token splits "chip [hwirq] flow  actions".
@@ -168,7 +153,7 @@ ProcInterrupts ParseInterrupts(std::string_view text) {
     ++line_number;
     if (Trim(line).empty()) return;
     if (!have_header) {
-      table.cpus = ParseHeader(line, line_number);
+      table.cpus = ParseCpuHeader("interrupts", line, line_number);
       have_header = true;
       return;
     }

@@ -6,25 +6,13 @@
 
 #include "common/errors.h"
 #include "common/text.h"
+#include "exporter/sources/cpu_header.h"
 
 namespace wgtune {
 namespace {
 
 [[noreturn]] void Fail(size_t line_number, const std::string& what) {
   throw ParseError("softirqs line " + std::to_string(line_number) + ": " + what);
-}
-
-std::vector<unsigned> ParseHeader(std::string_view line, size_t line_number) {
-  std::vector<unsigned> cpus;
-  for (std::string_view field : SplitFields(line)) {
-    std::optional<uint64_t> cpu = StartsWith(field, "CPU") ? ParseUint(field.substr(3)) : std::nullopt;
-    if (!cpu || *cpu > std::numeric_limits<unsigned>::max()) {
-      Fail(line_number, "header field \"" + std::string(field) + "\" is not CPUn");
-    }
-    cpus.push_back(static_cast<unsigned>(*cpu));
-  }
-  if (cpus.empty()) Fail(line_number, "header names no CPU");
-  return cpus;
 }
 
 SoftirqsRow ParseRow(std::string_view line, size_t expected_counts, size_t line_number) {
@@ -63,7 +51,7 @@ Softirqs ParseSoftirqs(std::string_view text) {
     ++line_number;
     if (Trim(line).empty()) return;
     if (!have_header) {
-      softirqs.cpus = ParseHeader(line, line_number);
+      softirqs.cpus = ParseCpuHeader("softirqs", line, line_number);
       have_header = true;
       return;
     }

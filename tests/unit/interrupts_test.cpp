@@ -14,6 +14,7 @@
 #include "exporter/collector.h"
 #include "exporter/config.h"
 #include "exporter/sampler.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -322,19 +323,7 @@ MetricSet CollectFixture(const std::string& name, const ExporterConfig* config =
   return out;
 }
 
-std::optional<double> Value(const MetricSet& set, const std::string& family, const Labels& labels) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  if (found == nullptr) return std::nullopt;
-  for (const auto& metric : found->metric) {
-    if (metric.label == labels) return ValueOf(*found, metric);
-  }
-  return std::nullopt;
-}
 
-size_t SeriesCount(const MetricSet& set, const std::string& family) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  return found == nullptr ? 0 : found->metric.size();
-}
 
 // The distinct values of one label over a family's series, in order of appearance.
 std::vector<std::string> LabelValues(const MetricSet& set, const std::string& family, const std::string& name) {

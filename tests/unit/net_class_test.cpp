@@ -12,6 +12,7 @@
 
 #include "common/errors.h"
 #include "exporter/collector.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -232,17 +233,9 @@ MetricSet Collect(std::unique_ptr<Collector> (*create)(const CollectorContext&),
   return metrics;
 }
 
-std::optional<double> Value(const MetricSet& metrics, const std::string& name, const Labels& labels) {
-  const prometheus::MetricFamily* family = metrics.Find(name);
-  if (family == nullptr) return std::nullopt;
-  for (const auto& metric : family->metric) {
-    if (metric.label == labels) return ValueOf(*family, metric);
-  }
-  return std::nullopt;
-}
 
 // The label sets of a family, in order.
-std::vector<Labels> Series(const MetricSet& metrics, const std::string& name) {
+std::vector<Labels> SeriesLabels(const MetricSet& metrics, const std::string& name) {
   std::vector<Labels> series;
   if (const prometheus::MetricFamily* family = metrics.Find(name)) {
     for (const auto& metric : family->metric) series.push_back(metric.label);
@@ -258,7 +251,7 @@ Labels Device(const char* device) { return {{"device", device}}; }
 
 TEST(NetdevCollectorTest, AzureAcceleratedNetworkingWithKernelWireGuard) {
   MetricSet m = Collect(NewNetdevCollector, FixtureRoot("azure"));
-  EXPECT_EQ(Series(m, "wgtune_network_info"),
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_info"),
             (std::vector<Labels>{Info("enP30832s1", "physical", "mlx5_core", "up", "eth0"),
                                  Info("eth0", "physical", "hv_netvsc", "up", ""),
                                  Info("lo", "loopback", "", "unknown", ""),
@@ -289,14 +282,14 @@ TEST(NetdevCollectorTest, AzureAcceleratedNetworkingWithKernelWireGuard) {
   EXPECT_EQ(m.Find("wgtune_network_receive_drop_total")->type, prometheus::MetricType::Counter);
 
   // The default route's eth0, and the mlx5 VF below it that carries the traffic.
-  EXPECT_EQ(Series(m, "wgtune_network_underlay"),
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_underlay"),
             (std::vector<Labels>{{{"device", "eth0"}, {"role", "route"}}, {{"device", "enP30832s1"}, {"role", "vf"}}}));
   EXPECT_EQ(Value(m, "wgtune_network_underlay", {{"device", "enP30832s1"}, {"role", "vf"}}), 1);
 }
 
 TEST(NetdevCollectorTest, GcpVirtioWithWireGuardGoAndDockerBridge) {
   MetricSet m = Collect(NewNetdevCollector, FixtureRoot("gcp"));
-  EXPECT_EQ(Series(m, "wgtune_network_info"),
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_info"),
             (std::vector<Labels>{Info("docker0", "bridge", "", "up", ""), Info("ens4", "physical", "virtio_net", "up", ""),
                                  Info("lo", "loopback", "", "unknown", ""),
                                  Info("veth3f8a1b2", "veth", "", "up", "docker0"),
@@ -310,26 +303,26 @@ TEST(NetdevCollectorTest, GcpVirtioWithWireGuardGoAndDockerBridge) {
   EXPECT_EQ(Value(m, "wgtune_network_receive_bytes_total", Device("ens4")), 2147483648123.0);
   EXPECT_EQ(Value(m, "wgtune_network_receive_drop_total", Device("ens4")), 4711);
   // A bridge's lower devices are not a VF: only the route role.
-  EXPECT_EQ(Series(m, "wgtune_network_underlay"), (std::vector<Labels>{{{"device", "ens4"}, {"role", "route"}}}));
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_underlay"), (std::vector<Labels>{{{"device", "ens4"}, {"role", "route"}}}));
 }
 
 TEST(NetdevCollectorTest, BareMetalLowestMetricDefaultRouteAndBondingMasters) {
   MetricSet m = Collect(NewNetdevCollector, FixtureRoot("host40"));
   // bonding_masters is a file in class/net, not a device.
-  EXPECT_EQ(Series(m, "wgtune_network_info"),
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_info"),
             (std::vector<Labels>{Info("ens1f0np0", "physical", "mlx5_core", "up", ""),
                                  Info("ens1f1np1", "physical", "mlx5_core", "up", ""),
                                  Info("lo", "loopback", "", "unknown", "")}));
   EXPECT_EQ(Value(m, "wgtune_network_mtu_bytes", Device("ens1f0np0")), 9000);
   EXPECT_EQ(Value(m, "wgtune_network_receive_drop_total", Device("ens1f1np1")), 17);
-  EXPECT_EQ(Series(m, "wgtune_network_underlay"),
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_underlay"),
             (std::vector<Labels>{{{"device", "ens1f0np0"}, {"role", "route"}}}));
 }
 
 TEST(NetdevCollectorTest, NoDefaultRouteMeansNoUnderlay) {
   MetricSet m = Collect(NewNetdevCollector, FixtureRoot("host128"));
   EXPECT_EQ(Value(m, "wgtune_network_info", Info("ens192", "physical", "vmxnet3", "up", "")), 1);
-  EXPECT_TRUE(Series(m, "wgtune_network_underlay").empty());
+  EXPECT_TRUE(SeriesLabels(m, "wgtune_network_underlay").empty());
 }
 
 TEST(NetdevCollectorTest, RatesCoverDropsErrorsAndBytes) {
@@ -355,7 +348,7 @@ TEST(NetdevCollectorTest, RatesCoverDropsErrorsAndBytes) {
 TEST(RpsCollectorTest, AzureRpsOffEverywhere) {
   MetricSet m = Collect(NewRpsCollector, FixtureRoot("azure"));
   // lo 1 + eth0 4 + VF 4 + wt0 1 receive queues.
-  EXPECT_EQ(Series(m, "wgtune_rps_cpus").size(), 10u);
+  EXPECT_EQ(SeriesLabels(m, "wgtune_rps_cpus").size(), 10u);
   EXPECT_EQ(Value(m, "wgtune_rps_cpus", {{"device", "enP30832s1"}, {"queue", "3"}}), 0);
   EXPECT_EQ(Value(m, "wgtune_rps_info", {{"device", "wt0"}, {"queue", "0"}, {"mask", "0"}}), 1);
   EXPECT_EQ(Value(m, "wgtune_rps_flow_entries", {{"device", "wt0"}, {"queue", "0"}}), 0);
@@ -390,7 +383,7 @@ TEST(RpsCollectorTest, FortyCpuMasks) {
     EXPECT_EQ(Value(m, "wgtune_rps_info", {{"device", "ens1f0np0"}, {"queue", q.queue}, {"mask", q.mask}}), 1);
     EXPECT_EQ(Value(m, "wgtune_rps_flow_entries", {{"device", "ens1f0np0"}, {"queue", q.queue}}), q.flows);
   }
-  for (const Labels& labels : Series(m, "wgtune_rps_cpus")) EXPECT_NE(labels[0].value, "bonding_masters");
+  for (const Labels& labels : SeriesLabels(m, "wgtune_rps_cpus")) EXPECT_NE(labels[0].value, "bonding_masters");
 }
 
 TEST(RpsCollectorTest, FortyOfOneHundredTwentyEightPossibleCpus) {
@@ -448,14 +441,14 @@ TEST_F(ScratchTree, AbsentFilesAreAbsentMetrics) {
   MetricSet r = Collect(NewRpsCollector, root());
   EXPECT_EQ(Value(r, "wgtune_rps_cpus", {{"device", "eth0"}, {"queue", "0"}}), 2);
   EXPECT_EQ(Value(r, "wgtune_rps_cpus", {{"device", "eth0"}, {"queue", "1"}}), std::nullopt);
-  EXPECT_TRUE(Series(r, "wgtune_rps_flow_entries").empty());
+  EXPECT_TRUE(SeriesLabels(r, "wgtune_rps_flow_entries").empty());
   EXPECT_EQ(r.Find("wgtune_rps_sock_flow_entries"), nullptr);
 }
 
 TEST_F(ScratchTree, NoRouteFileMeansNoUnderlay) {
   std::filesystem::remove(root_ / "proc/net/route");
   MetricSet m = Collect(NewNetdevCollector, root());
-  EXPECT_TRUE(Series(m, "wgtune_network_underlay").empty());
+  EXPECT_TRUE(SeriesLabels(m, "wgtune_network_underlay").empty());
   EXPECT_EQ(Value(m, "wgtune_network_mtu_bytes", Device("eth0")), 1500);
 }
 
@@ -465,9 +458,9 @@ TEST_F(ScratchTree, VanishedDeviceIsSkipped) {
   std::filesystem::create_directory_symlink("../../devices/pci7870:00/7870:00:02.0/net/enP30832s1",
                                             root_ / "sys/class/net/enP30832s1");
   MetricSet m = Collect(NewNetdevCollector, root());
-  EXPECT_EQ(Series(m, "wgtune_network_info"), (std::vector<Labels>{Info("eth0", "virtual", "", "up", "")}));
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_info"), (std::vector<Labels>{Info("eth0", "virtual", "", "up", "")}));
   MetricSet r = Collect(NewRpsCollector, root());
-  EXPECT_EQ(Series(r, "wgtune_rps_cpus"), (std::vector<Labels>{{{"device", "eth0"}, {"queue", "0"}}}));
+  EXPECT_EQ(SeriesLabels(r, "wgtune_rps_cpus"), (std::vector<Labels>{{{"device", "eth0"}, {"queue", "0"}}}));
 }
 
 TEST_F(ScratchTree, MalformedFilesMakeCollectThrow) {

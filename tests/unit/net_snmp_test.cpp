@@ -11,6 +11,7 @@
 #include "exporter/collector.h"
 #include "exporter/config.h"
 #include "exporter/metric_set.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -146,14 +147,6 @@ TEST(NetSnmp6ParseTest, RejectsMalformedText) {
   }
 }
 
-// labels → value of one family.
-std::map<Labels, double> Series(const MetricSet& metrics, const std::string& name) {
-  std::map<Labels, double> series;
-  const prometheus::MetricFamily* family = metrics.Find(name);
-  if (family == nullptr) return series;
-  for (const auto& metric : family->metric) series[metric.label] = ValueOf(*family, metric);
-  return series;
-}
 
 MetricSet CollectUdp(const std::string& kernel) {
   ExporterConfig config;

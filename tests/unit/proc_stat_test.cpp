@@ -10,6 +10,7 @@
 
 #include "common/errors.h"
 #include "exporter/collector.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -159,20 +160,7 @@ MetricSet CollectFixture(const std::string& name) {
   return out;
 }
 
-// The value of the series of `family` labelled exactly `labels`; nullopt when absent.
-std::optional<double> Value(const MetricSet& set, const std::string& family, const Labels& labels) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  if (found == nullptr) return std::nullopt;
-  for (const auto& metric : found->metric) {
-    if (metric.label == labels) return ValueOf(*found, metric);
-  }
-  return std::nullopt;
-}
 
-size_t SeriesCount(const MetricSet& set, const std::string& family) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  return found == nullptr ? 0 : found->metric.size();
-}
 
 const double kTicksPerSecond = static_cast<double>(::sysconf(_SC_CLK_TCK));
 

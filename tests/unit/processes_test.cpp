@@ -9,6 +9,7 @@
 #include "exporter/config.h"
 #include "exporter/metric_set.h"
 #include "exporter/sources/proc_comm.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -55,13 +56,6 @@ TEST(ProcCommParseTest, WireGuardCryptInterface) {
   }
 }
 
-std::map<Labels, double> Series(const MetricSet& metrics, const std::string& name) {
-  std::map<Labels, double> series;
-  const prometheus::MetricFamily* family = metrics.Find(name);
-  if (family == nullptr) return series;
-  for (const auto& metric : family->metric) series[metric.label] = ValueOf(*family, metric);
-  return series;
-}
 
 MetricSet CollectProcesses(const std::string& procfs, std::vector<std::string> names) {
   ExporterConfig config;

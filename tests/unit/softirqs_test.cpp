@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "exporter/collector.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -161,15 +162,6 @@ MetricSet CollectFixture(const std::string& name) {
   return out;
 }
 
-// The value of the series of `family` labelled exactly `labels`; nullopt when absent.
-std::optional<double> Value(const MetricSet& set, const std::string& family, const Labels& labels) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  if (found == nullptr) return std::nullopt;
-  for (const auto& metric : found->metric) {
-    if (metric.label == labels) return ValueOf(*found, metric);
-  }
-  return std::nullopt;
-}
 
 TEST(SoftirqsCollectorTest, ExportsNetRxAndNetTxPerCpu) {
   MetricSet set = CollectFixture("azure-6.5");

@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "exporter/collector.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -141,15 +142,6 @@ MetricSet CollectFixture(const std::string& name, const std::string& sysfs_overr
   return out;
 }
 
-// The value of the series of `family` labelled exactly `labels`; nullopt when absent.
-std::optional<double> Value(const MetricSet& set, const std::string& family, const Labels& labels) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  if (found == nullptr) return std::nullopt;
-  for (const auto& metric : found->metric) {
-    if (metric.label == labels) return ValueOf(*found, metric);
-  }
-  return std::nullopt;
-}
 
 // The cpu label of every series of a family, in order.
 std::vector<std::string> CpuLabels(const MetricSet& set, const std::string& family) {
@@ -164,10 +156,6 @@ std::vector<std::string> CpuLabels(const MetricSet& set, const std::string& fami
   return cpus;
 }
 
-size_t SeriesCount(const MetricSet& set, const std::string& family) {
-  const prometheus::MetricFamily* found = set.Find(family);
-  return found == nullptr ? 0 : found->metric.size();
-}
 
 TEST(SoftnetCollectorTest, Azure65FifteenColumnsShowsTheHotCpu) {
   MetricSet set = CollectFixture("azure-6.5");

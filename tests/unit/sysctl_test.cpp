@@ -11,6 +11,7 @@
 #include "exporter/collector.h"
 #include "exporter/config.h"
 #include "exporter/metric_set.h"
+#include "tests/unit/metric_testing.h"
 
 namespace wgtune {
 
@@ -81,14 +82,6 @@ TEST(SysctlParseTest, Words) {
   EXPECT_THROW(ParseSysctlWords("net.ipv4.tcp_available_congestion_control", ""), ParseError);
 }
 
-// Collects over a fixture /proc and returns the series of a family as labels → value.
-std::map<Labels, double> Series(const MetricSet& metrics, const std::string& name) {
-  std::map<Labels, double> series;
-  const prometheus::MetricFamily* family = metrics.Find(name);
-  if (family == nullptr) return series;
-  for (const auto& metric : family->metric) series[metric.label] = ValueOf(*family, metric);
-  return series;
-}
 
 std::optional<double> Scalar(const MetricSet& metrics, const std::string& name) {
   std::map<Labels, double> series = Series(metrics, name);
