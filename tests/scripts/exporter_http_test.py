@@ -3,8 +3,9 @@
 
 Checks what only the running program shows: the first sample is served before any rate
 exists; after the counters change, raw counters equal the golden file's and every rate and
-share series of the golden file is served; promtool accepts the output; build info and the
-landing page are there; SIGTERM stops it cleanly.
+share series of the golden file is served; a malformed file fails one collector for one
+sample and the exporter recovers; promtool accepts the output; build info and the landing
+page are there; SIGTERM stops it cleanly.
 Usage: exporter_http_test.py BINARY SOURCE_DIR
 """
 import os
@@ -64,6 +65,18 @@ with tempfile.TemporaryDirectory() as root:
         rates_served = {k for k in served if k[0].endswith(('_per_second', '_ratio'))}
         # The busiest-CPU label of a ratio can differ only if the data did; here it must not.
         assert rates_golden == rates_served, (sorted(rates_golden ^ rates_served)[:5])
+
+        # A malformed file costs its collector that sample only; the others and the process go on.
+        softnet = os.path.join(root, 'proc/net/softnet_stat')
+        good = open(softnet).read()
+        open(softnet, 'w').write('not a softnet_stat file\n')
+        failed = wait_for(lambda: (lambda t: t if 'wgtune_scrape_collector_success{collector="softnet"} 0' in t else None)(
+            fetch(url + '/metrics')), 10, 'softnet to report failure')
+        assert 'wgtune_scrape_collector_success{collector="cpu"} 1' in failed
+        assert 'wgtune_softnet_processed_total' not in failed
+        open(softnet, 'w').write(good)
+        wait_for(lambda: 'wgtune_scrape_collector_success{collector="softnet"} 1' in fetch(url + '/metrics'), 10,
+                 'softnet to recover')
 
         with tempfile.NamedTemporaryFile('w', suffix='.prom') as scraped:
             scraped.write(fetch(url + '/metrics'))
