@@ -1,4 +1,5 @@
 // wgtune-exporter: flags → collectors → sampler thread → HTTP server.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -66,6 +67,9 @@ int Run(int argc, char** argv) {
     while (!wake.wait_until(lock, next, [&] { return stopping; })) {
       lock.unlock();
       sampler.SampleOnce();
+      // A sample allocates and frees a few MB on a large host; hand the freed pages back
+      // instead of letting glibc keep them, so the exporter stays small between samples.
+      malloc_trim(0);
       lock.lock();
       // Fixed cadence; after a stall, start again from now rather than sampling in a burst.
       next += period;

@@ -1,8 +1,8 @@
 #include "exporter/metric_set.h"
 
-#include <prometheus/text_serializer.h>
-
-#include <sstream>
+#include <charconv>
+#include <cmath>
+#include <limits>
 
 namespace wgtune {
 
@@ -57,11 +57,76 @@ double ValueOf(const prometheus::MetricFamily& family, const prometheus::ClientM
   }
 }
 
-std::string RenderText(std::vector<prometheus::MetricFamily> families) {
-  std::erase_if(families, [](const prometheus::MetricFamily& family) { return family.metric.empty(); });
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  return out.str();
+namespace {
+
+// Appends a sample value as prometheus-cpp's TextSerializer writes it: printf's "%.16g"
+// (max_digits10 - 1 significant digits), "Nan", "+Inf", "-Inf".
+void AppendValue(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "Nan";
+  } else if (std::isinf(value)) {
+    out += value < 0 ? "-Inf" : "+Inf";
+  } else {
+    char buffer[32];
+    auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general,
+                                std::numeric_limits<double>::max_digits10 - 1);
+    out.append(buffer, result.ptr);
+  }
+}
+
+void AppendEscaped(std::string& out, const std::string& value) {
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+}
+
+const char* TypeName(prometheus::MetricType type) {
+  switch (type) {
+    case prometheus::MetricType::Counter: return "counter";
+    case prometheus::MetricType::Gauge: return "gauge";
+    case prometheus::MetricType::Summary: return "summary";
+    case prometheus::MetricType::Histogram: return "histogram";
+    default: return "untyped";
+  }
+}
+
+}  // namespace
+
+std::string RenderText(const std::vector<prometheus::MetricFamily>& families) {
+  std::string out;
+  size_t series = 0;
+  for (const auto& family : families) series += family.metric.size();
+  out.reserve(series * 96);
+  for (const auto& family : families) {
+    if (family.metric.empty()) continue;
+    out.append("# HELP ").append(family.name).append(" ").append(family.help).append("\n");
+    out.append("# TYPE ").append(family.name).append(" ").append(TypeName(family.type)).append("\n");
+    for (const auto& metric : family.metric) {
+      out += family.name;
+      if (!metric.label.empty()) {
+        char separator = '{';
+        for (const Label& label : metric.label) {
+          out += separator;
+          out.append(label.name).append("=\"");
+          AppendEscaped(out, label.value);
+          out += '"';
+          separator = ',';
+        }
+        out += '}';
+      }
+      out += ' ';
+      AppendValue(out, ValueOf(family, metric));
+      out += '\n';
+    }
+  }
+  return out;
 }
 
 }  // namespace wgtune

@@ -46,10 +46,6 @@ class MetricSet {
   const std::vector<prometheus::MetricFamily>& families() const { return families_; }
   // Moves every family of `other` to the end of this set.
   void Append(MetricSet&& other);
-  // Adds a copy of one family (of another set) to the end of this set.
-  void AppendCopy(const prometheus::MetricFamily& family) { families_.push_back(family); }
-  // Hands the families over (the set is empty afterwards).
-  std::vector<prometheus::MetricFamily> TakeFamilies() { return std::move(families_); }
 
  private:
   friend class Family;
@@ -60,8 +56,11 @@ class MetricSet {
 // The value of a series whatever its type (counter, gauge or untyped).
 double ValueOf(const prometheus::MetricFamily& family, const prometheus::ClientMetric& metric);
 
-// Renders families in the Prometheus text exposition format 0.0.4. Families without
-// series are left out.
-std::string RenderText(std::vector<prometheus::MetricFamily> families);
+// Renders counter and gauge families in the Prometheus text exposition format 0.0.4, byte
+// for byte as prometheus-cpp's TextSerializer does (a test holds the two together), at a
+// fraction of its cost: it appends to one string with std::to_chars where the serializer
+// goes through std::ostream and printf for every label and value, which was a third of a
+// sample's CPU time on a 128-CPU host. Families without series are left out.
+std::string RenderText(const std::vector<prometheus::MetricFamily>& families);
 
 }  // namespace wgtune

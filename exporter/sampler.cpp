@@ -3,13 +3,30 @@
 
 #include <cmath>
 #include <exception>
-#include <map>
+#include <string_view>
+#include <unordered_map>
+#include <optional>
 #include <sstream>
 
 #include "common/logging.h"
 
 namespace wgtune {
 namespace {
+
+// FNV-1a over the label names and values, with separators so that {a="bc"} and {ab="c"}
+// differ. 64 bits make a collision between the series of one family vanishingly unlikely.
+uint64_t HashLabels(const Labels& labels) {
+  uint64_t hash = 14695981039346656037ull;
+  auto mix = [&hash](std::string_view text) {
+    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+    hash = (hash ^ 0xff) * 1099511628211ull;
+  };
+  for (const Label& label : labels) {
+    mix(label.name);
+    mix(label.value);
+  }
+  return hash;
+}
 
 std::string FormatSeconds(double seconds) {
   std::ostringstream text;
@@ -34,17 +51,29 @@ Sampler::Sampler(std::vector<NamedCollector> collectors, Clock clock, double int
 
 MetricSet Sampler::ComputeRates(const State& state, const MetricSet& current, double seconds) const {
   MetricSet rates;
-  for (const RateSpec& spec : state.rates) {
+  for (size_t r = 0; r < state.rates.size(); ++r) {
+    const RateSpec& spec = state.rates[r];
     const prometheus::MetricFamily* now = current.Find(spec.counter);
-    const prometheus::MetricFamily* before = state.last.Find(spec.counter);
-    if (now == nullptr || before == nullptr) continue;
-    std::map<Labels, double> previous;
-    for (const auto& metric : before->metric) previous.emplace(metric.label, ValueOf(*before, metric));
+    const auto& before = state.previous[r];
+    if (now == nullptr || !before) continue;
     Family rate = rates.Gauge(spec.rate, spec.help + window_text_);
-    for (const auto& metric : now->metric) {
-      auto it = previous.find(metric.label);
-      if (it == previous.end()) continue;  // a new series: no rate until its second sample
-      double delta = ValueOf(*now, metric) - it->second;
+    // Collectors add series in a stable order, so the previous value is almost always at the
+    // same index; the lookup table is only built when a series came or went.
+    std::unordered_map<uint64_t, double> by_hash;
+    for (size_t i = 0; i < now->metric.size(); ++i) {
+      const prometheus::ClientMetric& metric = now->metric[i];
+      uint64_t hash = HashLabels(metric.label);
+      std::optional<double> before_value;
+      if (i < before->size() && (*before)[i].labels_hash == hash) {
+        before_value = (*before)[i].value;
+      } else {
+        if (by_hash.empty()) {
+          for (const PreviousSeries& old : *before) by_hash.emplace(old.labels_hash, old.value);
+        }
+        if (auto it = by_hash.find(hash); it != by_hash.end()) before_value = it->second;
+      }
+      if (!before_value) continue;  // a new series: no rate until its second sample
+      double delta = ValueOf(*now, metric) - *before_value;
       if (delta < 0) continue;  // reset or wrap: unknown this interval
       rate.Add(metric.label, delta / seconds);
     }
@@ -81,11 +110,14 @@ void Sampler::SampleOnce() {
       state.named.collector->DeriveFromRates(rates, derived);
       derived.Append(std::move(rates));
     }
-    // Keep a copy of the counters that have rates for the next interval, then hand the
-    // families over for publishing.
-    state.last = MetricSet();
-    for (const RateSpec& spec : state.rates) {
-      if (const auto* family = current.Find(spec.counter)) state.last.AppendCopy(*family);
+    // Keep what the next interval's rates need, then hand the families over for publishing.
+    state.previous.assign(state.rates.size(), std::nullopt);
+    for (size_t r = 0; r < state.rates.size(); ++r) {
+      const prometheus::MetricFamily* family = current.Find(state.rates[r].counter);
+      if (family == nullptr) continue;
+      auto& series = state.previous[r].emplace();
+      series.reserve(family->metric.size());
+      for (const auto& metric : family->metric) series.push_back({HashLabels(metric.label), ValueOf(*family, metric)});
     }
     state.last_time = end;
     state.has_last = true;
@@ -95,7 +127,7 @@ void Sampler::SampleOnce() {
   MetricSet all = constant_;
   all.Append(std::move(collected));
   all.Append(std::move(published));
-  auto text = std::make_shared<const std::string>(RenderText(all.TakeFamilies()));
+  auto text = std::make_shared<const std::string>(RenderText(all.families()));
   std::lock_guard lock(mutex_);
   exposition_ = std::move(text);
 }

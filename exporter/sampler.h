@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,11 +41,20 @@ class Sampler {
   std::shared_ptr<const std::string> Exposition() const;
 
  private:
+  // What a rate needs of a counter family's previous sample: per series, a hash of its
+  // label list and its value. Cheaper to keep than a copy of the family.
+  struct PreviousSeries {
+    uint64_t labels_hash;
+    double value;
+  };
+
   struct State {
     NamedCollector named;
     std::vector<RateSpec> rates;
-    MetricSet last;        // families of the last successful sample
-    double last_time = 0;  // its clock time
+    // Parallel to `rates`: the counter's series at the last successful sample (nullopt
+    // when that sample did not have the family).
+    std::vector<std::optional<std::vector<PreviousSeries>>> previous;
+    double last_time = 0;  // clock time of the last successful sample
     bool has_last = false;
   };
 

@@ -68,6 +68,12 @@ std::optional<CpuSet> ReadCpuList(const std::string& path) {
   }
 }
 
+// The NIC a queue IRQ is summed into by DeriveFromRates().
+struct IrqGroup {
+  std::string device;  // interface name, else the PCI address or virtio device
+  std::string driver;
+};
+
 // The key that groups a queue IRQ with its NIC when its interface is not known.
 std::string FallbackDevice(const std::optional<NicIrqName>& nic) {
   if (!nic) return "";
@@ -102,6 +108,7 @@ class InterruptsCollector : public Collector {
                                  "Number of CPUs a NIC IRQ is delivered to (effective_affinity_list, else "
                                  "smp_affinity_list).");
 
+    std::unordered_map<std::string, IrqGroup> groups;
     for (const InterruptRow& row : table.rows) {
       if (!row.numeric) continue;
       std::optional<std::pair<std::string, NicIrqName>> found = FindNicAction(row.actions);
@@ -114,14 +121,13 @@ class InterruptsCollector : public Collector {
       if (driver.empty() && !device.empty()) driver = InterfaceDriver(device, drivers);
       if (driver.empty()) driver = "unknown";
       std::string queue = nic.queue ? std::to_string(*nic.queue) : "";
+      // Control vectors (async, cmd, mgmt) are not queue traffic: left out of the per-NIC sums.
+      if (nic.role != IrqRole::kControl) groups[row.irq] = {device.empty() ? FallbackDevice(nic) : device, driver};
 
+      // The per-CPU series carry only what tells them apart: a 128-CPU host with a 64-queue
+      // NIC has 8,000 of them. The name and driver are in the affinity info and per-NIC sums.
       for (size_t i = 0; i < row.counts.size() && i < table.cpus.size(); ++i) {
-        total.Add({{"irq", row.irq},
-                   {"cpu", std::to_string(table.cpus[i])},
-                   {"name", name},
-                   {"driver", driver},
-                   {"device", device},
-                   {"queue", queue}},
+        total.Add({{"irq", row.irq}, {"cpu", std::to_string(table.cpus[i])}, {"device", device}, {"queue", queue}},
                   static_cast<double>(row.counts[i]));
       }
 
@@ -131,6 +137,7 @@ class InterruptsCollector : public Collector {
       if (!allowed && !delivered) continue;
       affinity.Add({{"irq", row.irq},
                     {"name", name},
+                    {"driver", driver},
                     {"device", device},
                     {"queue", queue},
                     {"affinity", allowed ? allowed->ToList() : ""},
@@ -139,14 +146,16 @@ class InterruptsCollector : public Collector {
       effective.Add({{"irq", row.irq}, {"device", device}, {"queue", queue}},
                     (delivered ? *delivered : *allowed).Count());
     }
+    queue_irqs_ = std::move(groups);
   }
 
   std::vector<RateSpec> Rates() const override {
     return {{kCounter, kRate, "Interrupts per second of a NIC queue or control IRQ on each CPU."}};
   }
 
-  // Sums the queue IRQs of each NIC over CPUs. Groups by the device label; an IRQ whose
-  // interface is unknown is grouped (and labelled) by its PCI address or virtio device.
+  // Sums the queue IRQs of each NIC over CPUs, grouped as the last Collect() found them; an
+  // IRQ whose interface is unknown is grouped (and labelled) by its PCI address or virtio
+  // device.
   void DeriveFromRates(const MetricSet& rates, MetricSet& out) const override {
     const prometheus::MetricFamily* family = rates.Find(kRate);
     if (family == nullptr) return;
@@ -156,15 +165,11 @@ class InterruptsCollector : public Collector {
     };
     std::map<std::pair<std::string, std::string>, Load> loads;  // (device, driver) → load
     for (const auto& metric : family->metric) {
-      const std::string& name = LabelValue(metric.label, "name");
-      // Names matched only by --collector.interrupts.include are queue vectors.
-      std::optional<NicIrqName> nic = ClassifyIrqName(name);
-      if (nic && nic->role == IrqRole::kControl) continue;
+      auto group = queue_irqs_.find(LabelValue(metric.label, "irq"));
+      if (group == queue_irqs_.end()) continue;  // a control vector
       std::optional<uint64_t> cpu = ParseUint(LabelValue(metric.label, "cpu"));
       if (!cpu) continue;
-      std::string device = LabelValue(metric.label, "device");
-      if (device.empty()) device = FallbackDevice(nic);
-      Load& load = loads[{device, LabelValue(metric.label, "driver")}];
+      Load& load = loads[{group->second.device, group->second.driver}];
       double rate = ValueOf(*family, metric);
       load.by_cpu[static_cast<unsigned>(*cpu)] += rate;
       load.total += rate;
@@ -234,6 +239,8 @@ class InterruptsCollector : public Collector {
   std::string sysfs_;
   std::optional<std::regex> include_;
   std::unordered_map<std::string, std::optional<NicIrqName>> cache_;
+  // Queue IRQs of the last Collect() by IRQ number, for DeriveFromRates() of the same sample.
+  std::unordered_map<std::string, IrqGroup> queue_irqs_;
 };
 
 }  // namespace
