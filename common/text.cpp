@@ -65,6 +65,12 @@ std::optional<double> ParseDouble(std::string_view field) {
   return value;
 }
 
+std::string FormatSeconds(double seconds) {
+  char buffer[32];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, seconds);
+  return std::string(buffer, result.ptr) + "s";
+}
+
 bool StartsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;

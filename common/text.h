@@ -45,6 +45,9 @@ std::optional<int64_t> ParseInt(std::string_view field);
 std::optional<uint64_t> ParseHex(std::string_view field);  // no "0x" prefix accepted
 std::optional<double> ParseDouble(std::string_view field);
 
+// A duration as Prometheus flags write it: 5 → "5s", 1.5 → "1.5s".
+std::string FormatSeconds(double seconds);
+
 bool StartsWith(std::string_view text, std::string_view prefix);
 bool EndsWith(std::string_view text, std::string_view suffix);
 

@@ -72,6 +72,15 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
                  "Process names whose presence is exported (repeatable)")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--collector.ethtool.metrics-include", config.ethtool_metrics_include,
+                 "Regex over ethtool statistic names: which NIC statistics to export")
+      ->capture_default_str();
+  app.add_option("--collector.ethtool.replay-dir", config.ethtool_replay_dir,
+                 "Serve recorded ethtool answers from this directory instead of the kernel (testing)");
+  app.add_option("--collector.wireguard.netlink-replay-dir", config.wireguard_netlink_replay_dir,
+                 "Serve recorded WireGuard netlink dumps from this directory instead of the kernel (testing)");
+  app.add_option("--collector.wireguard.peer-names-file", config.wireguard_peer_names_file,
+                 "TOML file naming peers: [peers] \"<public key>\" = \"name\"");
   app.add_option("--log.level", config.log_level, "Only log messages with the given severity or above")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

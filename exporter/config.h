@@ -25,6 +25,17 @@ struct ExporterConfig {
   std::string interrupts_include;
   // Processes whose presence is exported (irqbalance matters for §6.3).
   std::vector<std::string> processes = {"irqbalance"};
+  // ECMAScript regex over ethtool statistic names: which NIC statistics are exported
+  // (node_exporter's --collector.ethtool.metrics-include). The default keeps drops and errors.
+  std::string ethtool_metrics_include = "drop|miss|discard|no_buffer|out_of_buffer|err|fifo|timeout";
+  // A directory of recorded ethtool ioctl answers to serve instead of the kernel's
+  // (fixture hosts in tests; a user's recording in a bug report). Empty: the kernel.
+  std::string ethtool_replay_dir;
+  // A directory of recorded WireGuard generic-netlink dumps to serve instead of the
+  // kernel's. Empty: the kernel.
+  std::string wireguard_netlink_replay_dir;
+  // TOML file mapping peer public keys to friendly names ([peers] "<base64 key>" = "name").
+  std::string wireguard_peer_names_file;
   std::string log_level = "info";
   std::string log_format = "logfmt";
 };

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/text.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
 #include "exporter/sampler.h"
@@ -54,7 +55,7 @@ int Run(int argc, char** argv) {
   server.Bind(ParseListenAddress(config.listen_address));
   Log(spdlog::level::info, "listening",
       {{"address", config.listen_address}, {"port", std::to_string(server.port())}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
-       {"sample_interval", std::to_string(config.sample_interval_seconds) + "s"}});
+       {"sample_interval", FormatSeconds(config.sample_interval_seconds)}});
 
   std::mutex mutex;
   std::condition_variable wake;

@@ -6,9 +6,9 @@
 #include <string_view>
 #include <unordered_map>
 #include <optional>
-#include <sstream>
 
 #include "common/logging.h"
+#include "common/text.h"
 
 namespace wgtune {
 namespace {
@@ -26,12 +26,6 @@ uint64_t HashLabels(const Labels& labels) {
     mix(label.value);
   }
   return hash;
-}
-
-std::string FormatSeconds(double seconds) {
-  std::ostringstream text;
-  text << seconds << "s";
-  return text.str();
 }
 
 }  // namespace

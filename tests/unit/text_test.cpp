@@ -35,6 +35,12 @@ TEST(TextTest, NumbersMustBeWholeFields) {
   EXPECT_FALSE(ParseDouble("1.5s"));
 }
 
+TEST(TextTest, FormatSecondsIsShortest) {
+  EXPECT_EQ(FormatSeconds(5), "5s");
+  EXPECT_EQ(FormatSeconds(1.5), "1.5s");
+  EXPECT_EQ(FormatSeconds(0.1), "0.1s");
+}
+
 TEST(TextTest, Trim) {
   EXPECT_EQ(Trim(" \tf\n"), "f");
   EXPECT_EQ(Trim(""), "");
