@@ -10,6 +10,7 @@
 // CPU, the busiest CPU of a NIC) come from DeriveFromRates().
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ struct CollectorContext {
   std::string procfs;  // --path.procfs
   std::string sysfs;   // --path.sysfs
   const ExporterConfig* config = nullptr;
+  // Wall-clock time, Unix seconds: for ages of timestamps the kernel reports (a WireGuard
+  // handshake). Scripted in tests; the system clock when empty.
+  std::function<double()> unix_time;
 };
 
 struct CollectorInfo {
