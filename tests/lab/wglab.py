@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""A WireGuard mesh in network namespaces: N hosts running wireguard-go, like NetBird.
+
+Each host is a network namespace (wgl-h1 … wgl-hN) with one veth leg on a shared bridge
+(the underlay, 192.0.2.0/24, in namespace wgl-sw) and a wireguard-go interface named
+wgl1 … wglN (names are unique across hosts because wireguard-go puts every UAPI socket in
+one /var/run/wireguard, whatever the namespace). Overlay addresses are NetBird-like,
+100.64.0.i/10, and the WireGuard MTU is 1280 unless told otherwise. Every peer knows every
+other (full mesh), with its underlay endpoint and a 25 s keepalive.
+
+Everything is torn down on exit, also on error or SIGTERM: the namespaces (and with them
+the veths and tun devices), the wireguard-go processes, their sockets, any iperf3.
+
+    python3 tests/lab/wglab.py up [--hosts 2] [--mtu 1280]   # keeps the mesh until Ctrl-C
+    python3 tests/lab/wglab.py baseline [--seconds 10] [--out DIR]
+                                       # the field guide's five iperf3 scenarios (§2.1), JSON
+
+As a module: `with Mesh(hosts=2) as mesh: mesh.run(1, ['ping', …])`.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+UAPI_DIR = '/var/run/wireguard'
+UNDERLAY = '192.0.2.%d'
+OVERLAY = '100.64.0.%d'
+LISTEN_PORT = 51820
+
+# The guide's baseline (§2.1): name → iperf3 client arguments.
+BASELINE = [
+    ('tcp_fwd', ['-P', '8']),
+    ('tcp_rev', ['-P', '8', '-R']),
+    ('udp_1200', ['-u', '-b', '0', '-l', '1200']),
+    ('udp_64', ['-u', '-b', '0', '-l', '64']),
+    ('tcp_single', ['-P', '1']),
+]
+
+
+def sh(*args, check=True, capture=False, input=None):
+    result = subprocess.run(list(args), check=False, text=True, input=input,
+                            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    if check and result.returncode != 0:
+        raise RuntimeError('%s failed (%d): %s' % (' '.join(args), result.returncode, result.stderr.strip()))
+    return result.stdout if capture else result
+
+
+class Mesh:
+    def __init__(self, hosts=2, mtu=1280, prefix='wgl', keepalive=25):
+        if hosts < 2:
+            raise ValueError('a mesh needs at least 2 hosts')
+        self.hosts, self.mtu, self.prefix, self.keepalive = hosts, mtu, prefix, keepalive
+        self.switch = prefix + '-sw'
+        self.processes = []
+        self.keys = {}  # host → (private, public)
+        self._previous_sigterm = None
+
+    # Names of host i (1-based).
+    def namespace(self, i):
+        return '%s-h%d' % (self.prefix, i)
+
+    def interface(self, i):
+        return '%s%d' % (self.prefix, i)
+
+    def underlay_ip(self, i):
+        return UNDERLAY % i
+
+    def overlay_ip(self, i):
+        return OVERLAY % i
+
+    def public_key(self, i):
+        return self.keys[i][1]
+
+    def private_key(self, i):
+        return self.keys[i][0]
+
+    def run(self, i, argv, **kwargs):
+        """Runs a command in host i's namespace; returns CompletedProcess (text)."""
+        return subprocess.run(['ip', 'netns', 'exec', self.namespace(i)] + list(argv), text=True, **kwargs)
+
+    def spawn(self, i, argv, **kwargs):
+        """Starts a process in host i's namespace; it is stopped at teardown."""
+        process = subprocess.Popen(['ip', 'netns', 'exec', self.namespace(i)] + list(argv), **kwargs)
+        self.processes.append(process)
+        return process
+
+    def __enter__(self):
+        self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+        try:
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _on_sigterm(self, signum, frame):
+        self.close()
+        sys.exit(128 + signum)
+
+    def _build(self):
+        for i in range(1, self.hosts + 1):
+            if os.path.exists(os.path.join(UAPI_DIR, self.interface(i) + '.sock')):
+                raise RuntimeError('%s already has a UAPI socket: is another lab running?' % self.interface(i))
+        sh('ip', 'netns', 'add', self.switch)
+        sh('ip', 'netns', 'exec', self.switch, 'ip', 'link', 'add', 'br0', 'type', 'bridge')
+        sh('ip', 'netns', 'exec', self.switch, 'ip', 'link', 'set', 'br0', 'up')
+        for i in range(1, self.hosts + 1):
+            ns = self.namespace(i)
+            sh('ip', 'netns', 'add', ns)
+            sh('ip', 'link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', 'h%d' % i,
+               'netns', self.switch)
+            sh('ip', 'netns', 'exec', self.switch, 'ip', 'link', 'set', 'h%d' % i, 'master', 'br0', 'up')
+            for command in (['ip', 'link', 'set', 'lo', 'up'],
+                            ['ip', 'addr', 'add', self.underlay_ip(i) + '/24', 'dev', 'eth0'],
+                            ['ip', 'link', 'set', 'eth0', 'up']):
+                sh('ip', 'netns', 'exec', ns, *command)
+            private = sh('wg', 'genkey', capture=True).strip()
+            public = sh('wg', 'pubkey', capture=True, input=private + '\n').strip()
+            self.keys[i] = (private, public)
+        for i in range(1, self.hosts + 1):
+            ns, wg = self.namespace(i), self.interface(i)
+            # -f: stay in the foreground, so that the lab owns the process and can stop it.
+            self.spawn(i, ['wireguard-go', '-f', wg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            sock = os.path.join(UAPI_DIR, wg + '.sock')
+            deadline = time.monotonic() + 10
+            while not os.path.exists(sock):
+                if time.monotonic() > deadline:
+                    raise RuntimeError('wireguard-go did not create ' + sock)
+                time.sleep(0.05)
+            with tempfile.NamedTemporaryFile('w') as key:
+                key.write(self.private_key(i) + '\n')
+                key.flush()
+                sh('ip', 'netns', 'exec', ns, 'wg', 'set', wg, 'listen-port', str(LISTEN_PORT), 'private-key', key.name)
+            for j in range(1, self.hosts + 1):
+                if j == i:
+                    continue
+                sh('ip', 'netns', 'exec', ns, 'wg', 'set', wg, 'peer', self.public_key(j),
+                   'endpoint', '%s:%d' % (self.underlay_ip(j), LISTEN_PORT),
+                   'allowed-ips', self.overlay_ip(j) + '/32',
+                   'persistent-keepalive', str(self.keepalive))
+            sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', self.overlay_ip(i) + '/10', 'dev', wg)
+            sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', wg, 'mtu', str(self.mtu), 'up')
+
+    def wait_for_handshakes(self, seconds=10):
+        """Waits until every host has completed a handshake with every peer (the keepalive
+        starts them as soon as the peers are configured)."""
+        deadline = time.monotonic() + seconds
+        for i in range(1, self.hosts + 1):
+            while not all(peer['latest_handshake'] > 0 for peer in self.dump(i).values()):
+                if time.monotonic() > deadline:
+                    raise RuntimeError('host %d has not completed a handshake with every peer' % i)
+                time.sleep(0.1)
+
+    def dump(self, i):
+        """`wg show <iface> dump` of host i, parsed: {peer public key: {…}}."""
+        text = self.run(i, ['wg', 'show', self.interface(i), 'dump'], capture_output=True, check=True).stdout
+        peers = {}
+        for line in text.splitlines()[1:]:  # the first line is the interface's own
+            key, _psk, endpoint, allowed, handshake, rx, tx, keepalive = line.split('\t')
+            peers[key] = {'endpoint': endpoint, 'allowed_ips': allowed, 'latest_handshake': int(handshake),
+                          'rx': int(rx), 'tx': int(tx), 'keepalive': keepalive}
+        return peers
+
+    def iperf3(self, client, server, args, seconds):
+        """One iperf3 run from host `client` to host `server` over the tunnel; its JSON."""
+        server_process = self.spawn(server, ['iperf3', '-s', '-1', '-B', self.overlay_ip(server)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 5
+            while True:
+                result = self.run(client, ['iperf3', '-c', self.overlay_ip(server), '-t', str(seconds), '-J'] + args,
+                                  capture_output=True)
+                report = json.loads(result.stdout or '{}')
+                if 'error' not in report or time.monotonic() > deadline:
+                    return report
+                time.sleep(0.2)  # the server was not listening yet
+        finally:
+            if server_process.poll() is None:
+                server_process.terminate()
+            server_process.wait(timeout=10)
+
+    def close(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.processes = []
+        for i in range(1, self.hosts + 1):
+            sh('ip', 'netns', 'del', self.namespace(i), check=False)
+            try:
+                os.unlink(os.path.join(UAPI_DIR, self.interface(i) + '.sock'))
+            except FileNotFoundError:
+                pass
+        sh('ip', 'netns', 'del', self.switch, check=False)
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+
+def summarize(name, report):
+    """One line of the baseline table: received throughput, and retransmits or loss."""
+    if 'error' in report:
+        return '| %s | error: %s | |' % (name, report['error'])
+    end = report['end']
+    received = end['sum_received']
+    if report['start']['test_start']['protocol'] == 'TCP':
+        extra = '%d retransmits' % end['sum_sent'].get('retransmits', 0)
+    else:
+        extra = '%.1f%% lost of %d datagrams' % (received.get('lost_percent', 0), received.get('packets', 0))
+    return '| %s | %.1f Mbit/s | %s |' % (name, received['bits_per_second'] / 1e6, extra)
+
+
+def baseline(mesh, seconds, out_dir):
+    """Runs the five scenarios of §2.1 from host 1 to host 2; writes <out>/<name>.json."""
+    os.makedirs(out_dir, exist_ok=True)
+    lines = ['| scenario | received | retransmits / loss |', '|---|---|---|']
+    for name, args in BASELINE:
+        report = mesh.iperf3(1, 2, args, seconds)
+        with open(os.path.join(out_dir, name + '.json'), 'w') as f:
+            json.dump(report, f, indent=1)
+        lines.append(summarize(name, report))
+    return '\n'.join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('command', choices=['up', 'baseline'])
+    parser.add_argument('--hosts', type=int, default=2)
+    parser.add_argument('--mtu', type=int, default=1280)
+    parser.add_argument('--seconds', type=int, default=10)
+    parser.add_argument('--out', default='baseline')
+    args = parser.parse_args()
+    with Mesh(hosts=args.hosts, mtu=args.mtu) as mesh:
+        mesh.wait_for_handshakes()
+        if args.command == 'up':
+            print('mesh up: %s' % ', '.join('%s (%s, %s)' % (mesh.namespace(i), mesh.underlay_ip(i),
+                                                                mesh.overlay_ip(i)) for i in range(1, args.hosts + 1)))
+            print('ip netns exec %s bash   # a shell on host 1; Ctrl-C here tears the mesh down' % mesh.namespace(1))
+            try:
+                signal.pause()
+            except KeyboardInterrupt:
+                pass
+        else:
+            print(baseline(mesh, args.seconds, args.out))
+
+
+if __name__ == '__main__':
+    main()
