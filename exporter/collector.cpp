@@ -16,6 +16,8 @@ std::unique_ptr<Collector> NewUdpCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewConntrackCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewProcessesCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewCpusCollector(const CollectorContext&);
+std::unique_ptr<Collector> NewEthtoolCollector(const CollectorContext&);
+std::unique_ptr<Collector> NewWireGuardCollector(const CollectorContext&);
 
 const std::vector<CollectorInfo>& AllCollectors() {
   static const std::vector<CollectorInfo> collectors = {
@@ -33,14 +35,21 @@ const std::vector<CollectorInfo>& AllCollectors() {
       {"udp", true, "UDP datagrams and errors (/proc/net/snmp)", NewUdpCollector},
       {"conntrack", true, "conntrack failures summed over CPUs (/proc/net/stat/nf_conntrack)",
        NewConntrackCollector},
+      {"ethtool", true,
+       "NIC driver, drop and error statistics, rings, channels, RSS hash and indirection (SIOCETHTOOL)",
+       NewEthtoolCollector},
+      {"wireguard", true,
+       "WireGuard interfaces and peers: bytes, handshakes, endpoints, underlay (netlink, UAPI)",
+       NewWireGuardCollector},
       {"processes", true, "whether irqbalance and other tuning-relevant processes run (/proc/*/comm)",
        NewProcessesCollector},
   };
   return collectors;
 }
 
-std::vector<NamedCollector> CreateEnabledCollectors(const ExporterConfig& config) {
-  CollectorContext context{config.procfs, config.sysfs, &config};
+std::vector<NamedCollector> CreateEnabledCollectors(const ExporterConfig& config,
+                                                    std::function<double()> unix_time) {
+  CollectorContext context{config.procfs, config.sysfs, &config, std::move(unix_time)};
   std::vector<NamedCollector> enabled;
   for (const CollectorInfo& info : AllCollectors()) {
     auto it = config.collectors.find(info.name);

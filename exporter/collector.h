@@ -73,7 +73,8 @@ struct NamedCollector {
 };
 
 // The collectors that `config` enables, created over its procfs/sysfs roots. `config` must
-// outlive them.
-std::vector<NamedCollector> CreateEnabledCollectors(const ExporterConfig& config);
+// outlive them. `unix_time` is the wall clock they use (the system clock when empty).
+std::vector<NamedCollector> CreateEnabledCollectors(const ExporterConfig& config,
+                                                    std::function<double()> unix_time = {});
 
 }  // namespace wgtune

@@ -26,8 +26,11 @@ struct ExporterConfig {
   // Processes whose presence is exported (irqbalance matters for §6.3).
   std::vector<std::string> processes = {"irqbalance"};
   // ECMAScript regex over ethtool statistic names: which NIC statistics are exported
-  // (node_exporter's --collector.ethtool.metrics-include). The default keeps drops and errors.
-  std::string ethtool_metrics_include = "drop|miss|discard|no_buffer|out_of_buffer|err|fifo|timeout";
+  // (node_exporter's --collector.ethtool.metrics-include). The default keeps drops and errors,
+  // with the cloud NICs' own words for them: ENA's *_allowance_exceeded (the VM's packet,
+  // bandwidth and conntrack allowances), hv_netvsc's tx_no_memory/tx_no_space/tx_busy.
+  std::string ethtool_metrics_include =
+      "drop|miss|discard|no_buffer|out_of_buffer|err|fifo|timeout|allowance_exceeded|no_memory|no_space|busy";
   // A directory of recorded ethtool ioctl answers to serve instead of the kernel's
   // (fixture hosts in tests; a user's recording in a bug report). Empty: the kernel.
   std::string ethtool_replay_dir;

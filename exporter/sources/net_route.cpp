@@ -1,6 +1,10 @@
 #include "exporter/sources/net_route.h"
 
+#include <arpa/inet.h>
+
 #include <array>
+#include <bit>
+#include <cstring>
 
 #include "common/errors.h"
 #include "common/text.h"
@@ -66,6 +70,35 @@ Routes ParseRoutes(std::string_view text) {
   });
   if (number == 0) Fail(1, "empty, want a header line");
   return routes;
+}
+
+std::optional<Ipv4Address> ParseIpv4Address(std::string_view text) {
+  // inet_pton wants a NUL-terminated string; 15 characters is the longest dotted quad.
+  if (text.empty() || text.size() > 15) return std::nullopt;
+  char buffer[16] = {};
+  std::memcpy(buffer, text.data(), text.size());
+  Ipv4Address address;
+  if (inet_pton(AF_INET, buffer, address.data()) != 1) return std::nullopt;
+  return address;
+}
+
+std::optional<std::string> FindRouteInterface(const Routes& routes, Ipv4Address address) {
+  // Destination and Mask are the network-order bytes read as a host integer; the address
+  // read the same way compares with them bit for bit on any byte order.
+  uint32_t as_printed;
+  std::memcpy(&as_printed, address.data(), sizeof as_printed);
+  const Route* best = nullptr;
+  int best_length = -1;
+  for (const Route& route : routes) {
+    if ((route.flags & kRtfUp) == 0 || (as_printed & route.mask) != route.destination) continue;
+    int length = std::popcount(route.mask);
+    if (length > best_length || (length == best_length && route.metric < best->metric)) {
+      best = &route;
+      best_length = length;
+    }
+  }
+  if (best == nullptr || (best->flags & kRtfReject) != 0 || best->interface == "*") return std::nullopt;
+  return best->interface;
 }
 
 std::optional<std::string> FindDefaultRouteInterface(const Routes& routes) {

@@ -15,6 +15,7 @@
 // no IPv6). Columns are found by their header name, so a reordered or extended header parses.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,19 @@ using Routes = std::vector<Route>;
 // when a line has a different number of fields than the header, or when a field is not a
 // number of its column's format.
 Routes ParseRoutes(std::string_view text);
+
+// An IPv4 address in network order: 192.0.2.1 is {192, 0, 2, 1}.
+using Ipv4Address = std::array<uint8_t, 4>;
+
+// Parses a dotted quad ("192.0.2.1"); nullopt for anything else.
+std::optional<Ipv4Address> ParseIpv4Address(std::string_view text);
+
+// The device through which the main table routes `address`, as the kernel's lookup picks
+// it: among RTF_UP routes whose prefix holds the address, the longest prefix, then the
+// lowest metric, then the first in file order. nullopt when no route holds the address or
+// the best one is a reject route or has no device (the kernel would not send). The table
+// has no local routes: loopback addresses find no route here (or the default route).
+std::optional<std::string> FindRouteInterface(const Routes& routes, Ipv4Address address);
 
 // The device of the IPv4 default route: destination and mask 0, RTF_UP, not a reject route,
 // with a device. Of several, the lowest metric wins, then the first in file order (the

@@ -1,7 +1,8 @@
 // The whole exporter over a fixture host, compared with a golden /metrics file.
 //
 // tests/fixtures/e2e/sample1 is a host at the first sample; sample2 holds only the files
-// whose counters changed 5 s later. The test copies sample1 to a temporary root, samples,
+// whose counters changed 5 s later. Beside /proc and /sys the tree holds recorded ethtool
+// answers (ethtool/) and kernel WireGuard dumps (netlink/, make_wireguard_dumps.py). The test copies sample1 to a temporary root, samples,
 // copies sample2 over it, samples again, and compares the full exposition with
 // tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clock is
 // scripted, so rates and durations are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
@@ -41,10 +42,15 @@ std::string RunTwoSamples(const fs::path& root) {
   config.procfs = (root / "proc").string();
   config.sysfs = (root / "sys").string();
   config.processes = {"irqbalance", "wireguard-go"};
+  // Sources that are not files replay recordings kept in the fixture tree; no userspace
+  // WireGuard socket of this machine may join in.
+  config.ethtool_replay_dir = (root / "ethtool").string();
+  config.wireguard_netlink_replay_dir = (root / "netlink").string();
+  config.wireguard_uapi_dir = (root / "run/wireguard").string();
   for (const CollectorInfo& info : AllCollectors()) config.collectors[info.name] = true;
 
-  double now = 0;
-  Sampler sampler(CreateEnabledCollectors(config), [&now] { return now; }, 5);
+  double now = 0;  // seconds since the first sample; the wall clock reads 1764050000 + now
+  Sampler sampler(CreateEnabledCollectors(config, [&now] { return 1764050000.0 + now; }), [&now] { return now; }, 5);
   CopyTree(kFixtures / "sample1", root);
   sampler.SampleOnce();
   now = 5;
@@ -59,6 +65,13 @@ TEST(GoldenTest, FullExpositionOverTheFixtureHostMatchesTheGoldenFile) {
   fs::create_directories(root);
   std::string exposition = RunTwoSamples(root);
   fs::remove_all(root);
+
+  // The recorded WireGuard dumps carry the device's private key and a preshared key, as the
+  // kernel sends them (make_wireguard_dumps.py): neither may leave the process.
+  for (const char* secret : {"dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=", "77076d0a7318a57d3c16c17251b26645",
+                             "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "000102030405060708090a0b0c0d0e0f"}) {
+    EXPECT_EQ(exposition.find(secret), std::string::npos) << "a WireGuard key leaked: " << secret;
+  }
 
   fs::path golden = kFixtures / "golden.prom";
   if (const char* update = std::getenv("WGTUNE_UPDATE_GOLDEN"); update && std::string(update) == "1") {

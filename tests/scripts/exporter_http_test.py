@@ -19,7 +19,8 @@ from exposition import fetch, parse, stop, wait_for
 
 binary, source = sys.argv[1], sys.argv[2]
 fixtures = os.path.join(source, 'tests/fixtures/e2e')
-VOLATILE = ('_per_second', '_ratio', '_duration_seconds')
+# Computed values that depend on this run's timing (the sample interval, the wall clock).
+VOLATILE = ('_per_second', '_ratio', '_duration_seconds', '_age_seconds')
 
 
 def copy_tree(src, dst):
@@ -32,7 +33,10 @@ with tempfile.TemporaryDirectory() as root:
     with open(log_path, 'w') as log:
         process = subprocess.Popen(
             [binary, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
-             '--path.sysfs=' + root + '/sys', '--sample.interval=2',
+             '--path.sysfs=' + root + '/sys',
+             '--collector.ethtool.replay-dir=' + root + '/ethtool',
+             '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
+             '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=2',
              '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
             stderr=log)
     try:

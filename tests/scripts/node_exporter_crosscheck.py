@@ -60,6 +60,8 @@ with tempfile.TemporaryDirectory() as root:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ours = subprocess.Popen(
         [binary, '--path.procfs=' + root + '/proc', '--path.sysfs=' + root + '/sys',
+         '--collector.ethtool.replay-dir=' + root + '/ethtool',
+         '--collector.wireguard.netlink-replay-dir=' + root + '/netlink', '--wireguard.uapi-dir=' + root + '/run/wireguard',
          '--web.listen-address=127.0.0.1:%d' % our_port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         theirs = parse(wait_for(lambda: fetch('http://127.0.0.1:%d/metrics' % node_port), 15, 'node_exporter'))

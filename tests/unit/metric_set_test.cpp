@@ -59,6 +59,9 @@ TEST(RenderTextTest, MatchesPrometheusCppOnTheFixtureHost) {
   ExporterConfig config;
   config.procfs = (root / "proc").string();
   config.sysfs = (root / "sys").string();
+  config.ethtool_replay_dir = (root / "ethtool").string();
+  config.wireguard_netlink_replay_dir = (root / "netlink").string();
+  config.wireguard_uapi_dir = (root / "run/wireguard").string();
   MetricSet all;
   for (NamedCollector& named : CreateEnabledCollectors(config)) {
     MetricSet one;

@@ -152,5 +152,49 @@ TEST(FindDefaultRouteInterfaceTest, PicksTheDefaultRouteDevice) {
   }
 }
 
+TEST(ParseIpv4AddressTest, DottedQuadOnly) {
+  EXPECT_EQ(ParseIpv4Address("192.0.2.1"), (Ipv4Address{192, 0, 2, 1}));
+  EXPECT_EQ(ParseIpv4Address("0.0.0.0"), (Ipv4Address{0, 0, 0, 0}));
+  EXPECT_EQ(ParseIpv4Address("255.255.255.255"), (Ipv4Address{255, 255, 255, 255}));
+  for (const char* bad : {"", "192.0.2", "192.0.2.256", "192.0.2.1.5", "::1", "192.0.2.1:51820", " 192.0.2.1",
+                          "example.com", "1922.0.2.1.1.1.1"}) {
+    EXPECT_EQ(ParseIpv4Address(bad), std::nullopt) << bad;
+  }
+}
+
+struct RouteLookupCase {
+  const char* address;
+  std::optional<std::string> want;
+};
+
+TEST(FindRouteInterfaceTest, LongestPrefixThenLowestMetric) {
+  // Printed as a little-endian host prints them (as the other tables here).
+  Routes routes = ParseRoutes(RouteFile({
+      "eth0\t00000000\t0100000A\t0003\t0\t0\t100\t00000000\t0\t0\t0",  // default via 10.0.0.1
+      "eth0\t0000000A\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0",  // 10.0.0.0/24
+      "wt0\t00005C64\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0",     // 100.92.0.0/16
+      "eth0\t10813FA8\t0100000A\t0007\t0\t0\t100\tFFFFFFFF\t0\t0\t0",  // 168.63.129.16/32
+      "eth1\t0000A8C0\t00000000\t0001\t0\t0\t200\t0000FFFF\t0\t0\t0",  // 192.168.0.0/16 metric 200
+      "eth2\t0000A8C0\t00000000\t0001\t0\t0\t100\t0000FFFF\t0\t0\t0",  // the same, metric 100
+      "*\t000AA8C0\t00000000\t0201\t0\t0\t0\t00FFFFFF\t0\t0\t0",       // unreachable 192.168.10.0/24
+      "eth3\t0014A8C0\t00000000\t0000\t0\t0\t0\t00FFFFFF\t0\t0\t0",    // 192.168.20.0/24, not up
+  }));
+  const RouteLookupCase cases[] = {
+      {"20.51.3.7", "eth0"},           // only the default holds it
+      {"10.0.0.5", "eth0"},            // /24 over /0
+      {"100.92.14.7", "wt0"},          // /16 over /0
+      {"168.63.129.16", "eth0"},       // a host route
+      {"192.168.1.1", "eth2"},         // same prefix twice: the lower metric
+      {"192.168.10.4", std::nullopt},  // the longest prefix is unreachable: no device sends it
+      {"192.168.20.4", "eth2"},        // a route that is not up is no candidate
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(FindRouteInterface(routes, *ParseIpv4Address(c.address)), c.want) << c.address;
+  }
+  EXPECT_EQ(FindRouteInterface({}, {192, 0, 2, 1}), std::nullopt);
+  Routes no_default = ParseRoutes(RouteFile({"eth0\t0000000A\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0"}));
+  EXPECT_EQ(FindRouteInterface(no_default, {192, 0, 2, 1}), std::nullopt);
+}
+
 }  // namespace
 }  // namespace wgtune
