@@ -58,6 +58,7 @@ class Mesh:
         self.switch = prefix + '-sw'
         self.processes = []
         self.keys = {}  # host → (private, public)
+        self.daemons = {}  # host → its wireguard-go process
         self._previous_sigterm = None
 
     # Names of host i (1-based).
@@ -129,7 +130,8 @@ class Mesh:
         for i in range(1, self.hosts + 1):
             ns, wg = self.namespace(i), self.interface(i)
             # -f: stay in the foreground, so that the lab owns the process and can stop it.
-            self.spawn(i, ['wireguard-go', '-f', wg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.daemons[i] = self.spawn(i, ['wireguard-go', '-f', wg], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
             sock = os.path.join(UAPI_DIR, wg + '.sock')
             deadline = time.monotonic() + 10
             while not os.path.exists(sock):
@@ -155,20 +157,25 @@ class Mesh:
         starts them as soon as the peers are configured)."""
         deadline = time.monotonic() + seconds
         for i in range(1, self.hosts + 1):
-            while not all(peer['latest_handshake'] > 0 for peer in self.dump(i).values()):
+            while not all(peer['latest_handshake'] > 0 for peer in self.dump(i)[1].values()):
                 if time.monotonic() > deadline:
                     raise RuntimeError('host %d has not completed a handshake with every peer' % i)
                 time.sleep(0.1)
 
     def dump(self, i):
-        """`wg show <iface> dump` of host i, parsed: {peer public key: {…}}."""
-        text = self.run(i, ['wg', 'show', self.interface(i), 'dump'], capture_output=True, check=True).stdout
+        """`wg show <iface> dump` of host i: ({public_key, listen_port}, {peer key: {...}})."""
+        lines = self.run(i, ['wg', 'show', self.interface(i), 'dump'], capture_output=True, check=True).stdout.splitlines()
+        _private, public, port = lines[0].split('\t')[:3]  # the interface's own line; its key stays here
         peers = {}
-        for line in text.splitlines()[1:]:  # the first line is the interface's own
+        for line in lines[1:]:
             key, _psk, endpoint, allowed, handshake, rx, tx, keepalive = line.split('\t')
             peers[key] = {'endpoint': endpoint, 'allowed_ips': allowed, 'latest_handshake': int(handshake),
                           'rx': int(rx), 'tx': int(tx), 'keepalive': keepalive}
-        return peers
+        return {'public_key': public, 'listen_port': int(port)}, peers
+
+    def daemon(self, i):
+        """Host i's wireguard-go process."""
+        return self.daemons[i]
 
     def iperf3(self, client, server, args, seconds):
         """One iperf3 run from host `client` to host `server` over the tunnel; its JSON."""

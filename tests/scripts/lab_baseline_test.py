@@ -21,7 +21,7 @@ with tempfile.TemporaryDirectory() as out:
     with wglab.Mesh(hosts=3, prefix=PREFIX) as mesh:
         mesh.wait_for_handshakes()
         for i in range(1, 4):
-            peers = mesh.dump(i)
+            _device, peers = mesh.dump(i)
             assert len(peers) == 2, peers
             assert all(p['latest_handshake'] > 0 for p in peers.values()), peers
         table = wglab.baseline(mesh, 1, out)

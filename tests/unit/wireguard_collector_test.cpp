@@ -34,16 +34,6 @@ constexpr auto kUserspace = WireGuardImplementation::kUserspace;
 
 const std::string kFixtures = std::string(WGTUNE_SOURCE_DIR) + "/tests/fixtures/wireguard/";
 
-// The recorded wireguard-go device (tests/fixtures/wireguard/uapi/README.md).
-constexpr char kPrivateHex[] = "a867cbca3e0d6000b5fe7f078af75da24529f03e925ff801ddfbfd233eed7550";
-constexpr char kPrivateBase64[] = "qGfLyj4NYAC1/n8HivddokUp8D6SX/gB3fv9Iz7tdVA=";
-constexpr char kPresharedHex[] = "f1b7075b3fb613d35d682bf3106858c79ad72b87d45d930b2c54a906e0cf29d2";
-constexpr char kPresharedBase64[] = "8bcHWz+2E9NdaCvzEGhYx5rXK4fUXZMLLFSpBuDPKdI=";
-constexpr char kDevicePublic[] = "FLp2R3iG1serCmPfNTUaCQ0xUjMp6c5H34Q9e9/fxy4=";
-constexpr char kPeerDirect[] = "lGZ3Mlyebr55s6aDskXv/kHl/M/EaiJjUZ+O41/jjk4=";
-constexpr char kPeerIpv6[] = "AKzYl4rpz4ieCz4wZrnETQ+pWthf5cRrYLtjezhYdEY=";
-constexpr char kPeerRelayed[] = "LohkHJ7kegoZQKVFLzzHsBAgX2T2S5i2x+IjuK+CsSY=";
-constexpr char kPeerSilent[] = "1snbHMgLSKv3halDsDt5NW7FBnTRSXScA/QnSaprTGA=";
 
 // Kernel-side peers of the Azure fixture host.
 constexpr char kAzurePublic[] = "oKrNOWzmIkFiUJrgnLngRWrbPPAFn7Lle0ouzEjrZ3w=";
