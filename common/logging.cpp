@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/text.h"
+
 namespace wgtune {
 namespace {
 
@@ -30,16 +32,7 @@ std::string LogfmtValue(std::string_view value) {
   }
   if (!quote) return std::string(value);
   std::string out = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
+  AppendEscaped(out, value);
   return out + "\"";
 }
 

@@ -65,6 +65,19 @@ std::optional<double> ParseDouble(std::string_view field) {
   return value;
 }
 
+void AppendEscaped(std::string& out, std::string_view value) {
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+}
+
 std::string FormatSeconds(double seconds) {
   char buffer[32];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, seconds);

@@ -45,6 +45,10 @@ std::optional<int64_t> ParseInt(std::string_view field);
 std::optional<uint64_t> ParseHex(std::string_view field);  // no "0x" prefix accepted
 std::optional<double> ParseDouble(std::string_view field);
 
+// Appends `value` with backslash, double quote and newline escaped as \\, \" and \n: the
+// quoting of Prometheus label values and of logfmt values alike.
+void AppendEscaped(std::string& out, std::string_view value);
+
 // A duration as Prometheus flags write it: 5 → "5s", 1.5 → "1.5s".
 std::string FormatSeconds(double seconds);
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/text.h"
+
 namespace wgtune {
 
 Family& Family::Add(Labels labels, double value) {
@@ -71,19 +73,6 @@ void AppendValue(std::string& out, double value) {
     auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general,
                                 std::numeric_limits<double>::max_digits10 - 1);
     out.append(buffer, result.ptr);
-  }
-}
-
-void AppendEscaped(std::string& out, const std::string& value) {
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
   }
 }
 

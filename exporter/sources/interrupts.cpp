@@ -147,19 +147,9 @@ InterruptRow ParseRow(std::string_view line, size_t cpu_count, size_t line_numbe
 
 ProcInterrupts ParseInterrupts(std::string_view text) {
   ProcInterrupts table;
-  bool have_header = false;
-  size_t line_number = 0;
-  ForEachLine(text, [&](std::string_view line) {
-    ++line_number;
-    if (Trim(line).empty()) return;
-    if (!have_header) {
-      table.cpus = ParseCpuHeader("interrupts", line, line_number);
-      have_header = true;
-      return;
-    }
-    table.rows.push_back(ParseRow(line, table.cpus.size(), line_number));
+  table.cpus = ForEachCpuTableRow("interrupts", text, [&](std::string_view line, size_t cpus, size_t line_number) {
+    table.rows.push_back(ParseRow(line, cpus, line_number));
   });
-  if (!have_header) throw ParseError("interrupts: no header line (want \"CPU0 CPU1 ...\")");
   return table;
 }
 

@@ -45,19 +45,9 @@ const SoftirqsRow* Softirqs::Find(std::string_view name) const {
 
 Softirqs ParseSoftirqs(std::string_view text) {
   Softirqs softirqs;
-  bool have_header = false;
-  size_t line_number = 0;
-  ForEachLine(text, [&](std::string_view line) {
-    ++line_number;
-    if (Trim(line).empty()) return;
-    if (!have_header) {
-      softirqs.cpus = ParseCpuHeader("softirqs", line, line_number);
-      have_header = true;
-      return;
-    }
-    softirqs.rows.push_back(ParseRow(line, softirqs.cpus.size(), line_number));
+  softirqs.cpus = ForEachCpuTableRow("softirqs", text, [&](std::string_view line, size_t cpus, size_t line_number) {
+    softirqs.rows.push_back(ParseRow(line, cpus, line_number));
   });
-  if (!have_header) throw ParseError("softirqs: empty, want a CPU header and one row per softirq");
   if (softirqs.rows.empty()) throw ParseError("softirqs: a CPU header but no softirq rows");
   return softirqs;
 }
