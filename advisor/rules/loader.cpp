@@ -1,0 +1,291 @@
+#include "advisor/rules/loader.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "common/text.h"
+
+namespace wgtune {
+namespace {
+
+[[noreturn]] void Fail(const std::string& file, int64_t line, const std::string& id, const std::string& message) {
+  std::string text = file + ":" + std::to_string(line) + ": ";
+  if (!id.empty()) text += "rule " + id + ": ";
+  throw RuleError(text + message);
+}
+
+int64_t LineOf(const toml::node& node) { return static_cast<int64_t>(node.source().begin.line); }
+int64_t LineOf(const toml::key& key) { return static_cast<int64_t>(key.source().begin.line); }
+
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  AppendEscaped(out, text);
+  return out + "\"";
+}
+
+std::string_view TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "none";
+}
+
+// Reads and parses a TOML file; I/O and syntax errors become RuleErrors.
+toml::table ParseTomlFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuleError(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) throw RuleError(path + ": cannot read: " + std::strerror(errno));
+  try {
+    return toml::parse(content.str(), path);
+  } catch (const toml::parse_error& error) {
+    const auto& begin = error.source().begin;
+    throw RuleError(path + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) + ": " +
+                    std::string(error.description()));
+  }
+}
+
+std::string_view KindOf(const RuleParam& param) {
+  return std::holds_alternative<double>(param) ? "number" : "string";
+}
+
+// A number or a string; nullopt for anything else.
+std::optional<RuleParam> ToParam(const toml::node& node) {
+  if (auto value = node.as_integer()) return RuleParam(static_cast<double>(value->get()));
+  if (auto value = node.as_floating_point()) return RuleParam(value->get());
+  if (auto value = node.as_string()) return RuleParam(value->get());
+  return std::nullopt;
+}
+
+Rule ParseRule(const std::string& file, const toml::table& table) {
+  Rule rule;
+  rule.file = file;
+  rule.line = LineOf(table);
+
+  const toml::node* id_node = table.get("id");
+  if (id_node == nullptr) Fail(file, rule.line, "", "rule has no id");
+  if (!id_node->is_string()) Fail(file, LineOf(*id_node), "", "id must be a string, not " + std::string(TypeName(*id_node)));
+  rule.id = id_node->as_string()->get();
+  if (!IsKebabCase(rule.id)) {
+    Fail(file, LineOf(*id_node), "",
+         "id " + Quoted(rule.id) + " must be kebab-case (lowercase letters and digits joined by single hyphens)");
+  }
+  const std::string& id = rule.id;
+
+  auto string_value = [&](const toml::node& node, std::string_view key) {
+    if (!node.is_string()) {
+      Fail(file, LineOf(node), id, std::string(key) + " must be a string, not " + std::string(TypeName(node)));
+    }
+    return node.as_string()->get();
+  };
+
+  bool have_severity = false, have_expr = false, have_summary = false, have_description = false,
+       have_remediation = false;
+  for (const auto& [key, node] : table) {
+    const std::string_view name = key.str();
+    if (name == "id") continue;
+    if (name == "severity") {
+      std::string value = string_value(node, name);
+      if (value == "critical") rule.severity = Severity::kCritical;
+      else if (value == "warning") rule.severity = Severity::kWarning;
+      else if (value == "info") rule.severity = Severity::kInfo;
+      else Fail(file, LineOf(node), id, "severity must be critical, warning or info, not " + Quoted(value));
+      have_severity = true;
+    } else if (name == "expr") {
+      rule.expr = string_value(node, name);
+      if (Trim(rule.expr).empty()) Fail(file, LineOf(node), id, "expr is empty");
+      have_expr = true;
+    } else if (name == "for") {
+      std::string value = string_value(node, name);
+      auto seconds = ParsePrometheusDuration(value);
+      if (!seconds) {
+        Fail(file, LineOf(node), id, "for must be a duration such as \"30s\", \"5m\" or \"1h30m\", not " + Quoted(value));
+      }
+      rule.for_seconds = *seconds;
+    } else if (name == "summary") {
+      rule.summary = string_value(node, name);
+      have_summary = true;
+    } else if (name == "description") {
+      rule.description = string_value(node, name);
+      have_description = true;
+    } else if (name == "remediation") {
+      rule.remediation = string_value(node, name);
+      have_remediation = true;
+    } else if (name == "verify") {
+      rule.verify = string_value(node, name);
+    } else if (name == "guide") {
+      rule.guide = string_value(node, name);
+    } else if (name == "order") {
+      auto value = node.as_integer();
+      if (value == nullptr) Fail(file, LineOf(node), id, "order must be an integer, not " + std::string(TypeName(node)));
+      rule.order = value->get();
+    } else if (name == "params") {
+      const toml::table* params = node.as_table();
+      if (params == nullptr) Fail(file, LineOf(node), id, "params must be a table, not " + std::string(TypeName(node)));
+      for (const auto& [param_key, param_node] : *params) {
+        auto param = ToParam(param_node);
+        if (!param) {
+          Fail(file, LineOf(param_node), id,
+               "param " + Quoted(param_key.str()) + " must be a number or a string, not " +
+                   std::string(TypeName(param_node)));
+        }
+        rule.params.emplace(std::string(param_key.str()), std::move(*param));
+      }
+    } else {
+      Fail(file, LineOf(key), id, "unknown key " + Quoted(name));
+    }
+  }
+
+  auto require = [&](bool present, std::string_view key) {
+    if (!present) Fail(file, rule.line, id, "missing required key " + Quoted(key));
+  };
+  require(have_severity, "severity");
+  require(have_expr, "expr");
+  require(have_summary, "summary");
+  require(have_description, "description");
+  require(have_remediation, "remediation");
+  return rule;
+}
+
+void ParseRuleFile(const std::string& file, std::vector<Rule>& rules) {
+  toml::table root = ParseTomlFile(file);
+  for (const auto& [key, node] : root) {
+    if (key.str() != "rule") {
+      Fail(file, LineOf(key), "", "unknown top-level key " + Quoted(key.str()) + " (rules are [[rule]] tables)");
+    }
+    const toml::array* array = node.as_array();
+    if (array == nullptr) Fail(file, LineOf(node), "", "rule must be an array of tables ([[rule]])");
+    for (const toml::node& element : *array) {
+      const toml::table* table = element.as_table();
+      if (table == nullptr) Fail(file, LineOf(element), "", "rule must be an array of tables ([[rule]])");
+      rules.push_back(ParseRule(file, *table));
+    }
+  }
+}
+
+}  // namespace
+
+bool IsKebabCase(std::string_view id) {
+  if (id.empty() || id.front() < 'a' || id.front() > 'z' || id.back() == '-') return false;
+  char previous = 0;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && previous != '-');
+    if (!ok) return false;
+    previous = c;
+  }
+  return true;
+}
+
+std::optional<double> ParsePrometheusDuration(std::string_view text) {
+  if (text == "0") return 0.0;
+  if (text.empty()) return std::nullopt;
+  // Units in the only order Prometheus accepts them, with their length in seconds.
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"y", 365.0 * 86400}, {"w", 7.0 * 86400}, {"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}, {"ms", 0.001}};
+  constexpr size_t kUnitCount = std::size(kUnits);
+  size_t next_unit = 0;  // index of the smallest unit index still allowed
+  double seconds = 0;
+  while (!text.empty()) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0) return std::nullopt;
+    auto number = ParseUint(text.substr(0, digits));
+    if (!number) return std::nullopt;
+    text.remove_prefix(digits);
+    size_t unit_length = 0;
+    while (unit_length < text.size() && text[unit_length] >= 'a' && text[unit_length] <= 'z') ++unit_length;
+    const std::string_view unit = text.substr(0, unit_length);
+    size_t index = 0;
+    while (index < kUnitCount && kUnits[index].first != unit) ++index;
+    if (index == kUnitCount || index < next_unit) return std::nullopt;
+    next_unit = index + 1;
+    seconds += static_cast<double>(*number) * kUnits[index].second;
+    text.remove_prefix(unit_length);
+  }
+  return seconds;
+}
+
+std::vector<Rule> LoadRuleFiles(const std::vector<std::string>& paths) {
+  std::vector<Rule> rules;
+  for (const std::string& path : paths) ParseRuleFile(path, rules);
+  std::map<std::string_view, const Rule*> seen;
+  for (const Rule& rule : rules) {
+    auto [it, inserted] = seen.emplace(rule.id, &rule);
+    if (!inserted) {
+      Fail(rule.file, rule.line, rule.id,
+           "duplicate id, first defined at " + it->second->file + ":" + std::to_string(it->second->line));
+    }
+  }
+  return rules;
+}
+
+std::vector<Rule> LoadRuleDirectory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> paths;
+  std::error_code error;
+  fs::directory_iterator it(dir, error);
+  if (error) throw RuleError(dir + ": cannot list rule directory: " + error.message());
+  for (const fs::directory_entry& entry : it) {
+    if (entry.path().extension() != ".toml") continue;
+    std::error_code status_error;
+    if (!entry.is_regular_file(status_error)) continue;
+    paths.push_back(entry.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  return LoadRuleFiles(paths);
+}
+
+void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_toml_path) {
+  const std::string& file = override_toml_path;
+  toml::table root = ParseTomlFile(file);
+  std::vector<std::pair<RuleParam*, RuleParam>> changes;  // validated first, applied together
+  for (const auto& [key, node] : root) {
+    if (key.str() != "params") {
+      Fail(file, LineOf(key), "", "unknown top-level key " + Quoted(key.str()) + " (overrides are [params.<rule-id>])");
+    }
+    const toml::table* by_rule = node.as_table();
+    if (by_rule == nullptr) Fail(file, LineOf(node), "", "params must be a table of [params.<rule-id>] tables");
+    for (const auto& [rule_key, rule_node] : *by_rule) {
+      const std::string id(rule_key.str());
+      auto rule = std::find_if(rules.begin(), rules.end(), [&](const Rule& r) { return r.id == id; });
+      if (rule == rules.end()) Fail(file, LineOf(rule_key), "", "override of unknown rule " + Quoted(id));
+      const toml::table* overrides = rule_node.as_table();
+      if (overrides == nullptr) {
+        Fail(file, LineOf(rule_node), id, "params.<rule-id> must be a table, not " + std::string(TypeName(rule_node)));
+      }
+      for (const auto& [param_key, param_node] : *overrides) {
+        const std::string name(param_key.str());
+        auto current = rule->params.find(name);
+        if (current == rule->params.end()) Fail(file, LineOf(param_key), id, "unknown param " + Quoted(name));
+        auto value = ToParam(param_node);
+        if (!value || value->index() != current->second.index()) {
+          Fail(file, LineOf(param_node), id,
+               "param " + Quoted(name) + " must be a " + std::string(KindOf(current->second)) + ", not " +
+                   std::string(TypeName(param_node)));
+        }
+        changes.emplace_back(&current->second, std::move(*value));
+      }
+    }
+  }
+  for (auto& [target, value] : changes) *target = std::move(value);
+}
+
+}  // namespace wgtune

@@ -1,0 +1,62 @@
+// Loading the advisor's rule files.
+//
+// A rule file is TOML with one [[rule]] table per rule:
+//
+//   [[rule]]
+//   id = "softnet-backlog-drops"      # required, kebab-case, unique across all files
+//   severity = "critical"             # critical | warning | info (required)
+//   expr = "rate(...) > $threshold"   # required, not parsed here
+//   for = "30s"                       # Prometheus duration, default "0s"
+//   summary = "..."                   # required
+//   description = "..."               # required
+//   remediation = "..."               # required
+//   verify = "..."                    # optional
+//   guide = "§5.2"                    # optional
+//   order = 40                        # integer, default 100
+//   [rule.params]                     # numbers or strings
+//   threshold = 1
+//
+// Unknown keys are errors, so that a typo never passes silently. Every error is a RuleError
+// whose message starts with "file:line:" (TOML syntax errors: "file:line:column:") and names
+// the rule when its id is known:
+//   rules/drops.toml:12: rule softnet-backlog-drops: severity must be critical, warning or
+//   info, not "high"
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "advisor/rules/rule.h"
+
+namespace wgtune {
+
+class RuleError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads the files in order; rules keep file order. Throws RuleError on the first error,
+// including an id defined twice (the message names both places).
+std::vector<Rule> LoadRuleFiles(const std::vector<std::string>& paths);
+
+// Loads every regular *.toml file of `dir`, sorted by name.
+std::vector<Rule> LoadRuleDirectory(const std::string& dir);
+
+// Applies a site override file:
+//   [params.softnet-backlog-drops]
+//   threshold = 100
+// Overriding an unknown rule or an unknown param is an error, and the value's type must
+// match the rule's (number for number, string for string). Throws RuleError.
+void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_toml_path);
+
+// A Prometheus duration ("30s", "5m", "1h30m", "1d", "500ms", "0") in seconds; nullopt when
+// malformed (units must be in decreasing order, each at most once).
+std::optional<double> ParsePrometheusDuration(std::string_view text);
+
+// ^[a-z][a-z0-9]*(-[a-z0-9]+)*$
+bool IsKebabCase(std::string_view id);
+
+}  // namespace wgtune

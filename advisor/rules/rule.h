@@ -1,0 +1,49 @@
+// One advisor rule, as loaded from a rule file ([[rule]] table; see loader.h).
+//
+// A rule is data: a PromQL expression that selects the offending series, how long it must
+// hold, the texts a finding carries (the rule catalog, diagnoses.md: "What every finding
+// carries") and the thresholds (`params`) that a site file may override.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace wgtune {
+
+enum class Severity { kCritical, kWarning, kInfo };
+
+// "critical", "warning" or "info".
+inline std::string_view SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kCritical: return "critical";
+    case Severity::kWarning: return "warning";
+    case Severity::kInfo: return "info";
+  }
+  return "unknown";
+}
+
+// A threshold: a number (TOML integer or float, kept as double) or a string.
+using RuleParam = std::variant<double, std::string>;
+
+struct Rule {
+  std::string id;                    // kebab-case, unique across all loaded files
+  Severity severity = Severity::kWarning;
+  std::string expr;                  // PromQL, not parsed by the loader
+  double for_seconds = 0;            // `for`, a Prometheus duration ("5m") in seconds
+  std::string summary;
+  std::string description;
+  std::string remediation;
+  std::string verify;                // optional
+  std::string guide;                 // optional: guide section, e.g. "§5.2"
+  int64_t order = 100;               // expected-gain rank: findings sort by it, ascending
+  std::map<std::string, RuleParam> params;
+
+  // Where the rule was defined, for error messages ("rules/drops.toml", line of [[rule]]).
+  std::string file;
+  int64_t line = 0;
+};
+
+}  // namespace wgtune
