@@ -21,8 +21,6 @@ Family& Family::Add(Labels labels, double value) {
   return *this;
 }
 
-const prometheus::MetricFamily& Family::family() const { return set_->families_[index_]; }
-
 Family MetricSet::Counter(const std::string& name, const std::string& help) {
   return Start(name, help, prometheus::MetricType::Counter);
 }

@@ -24,7 +24,6 @@ class Family {
   // Adds one series. Labels are kept in the order given; use the same order for every
   // series of a family (the sampler matches series of two samples by their label list).
   Family& Add(Labels labels, double value);
-  const prometheus::MetricFamily& family() const;
 
  private:
   friend class MetricSet;

@@ -1,11 +1,10 @@
 #include "exporter/sampler.h"
 
 
-#include <cmath>
 #include <exception>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
-#include <optional>
 
 #include "common/logging.h"
 #include "common/text.h"

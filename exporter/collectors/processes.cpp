@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "common/errors.h"
 #include "common/files.h"
 #include "common/text.h"
 #include "exporter/collector.h"
