@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 
 namespace wgtune {
 

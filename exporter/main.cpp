@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/metrics_server.h"
 #include "common/text.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
 #include "exporter/sampler.h"
-#include "exporter/server.h"
 
 namespace wgtune {
 namespace {
@@ -51,7 +51,8 @@ int Run(int argc, char** argv) {
   // The first sample is taken before serving, so /metrics is never empty.
   sampler.SampleOnce();
 
-  MetricsServer server(sampler, config.telemetry_path);
+  MetricsServer server([&sampler] { return sampler.Exposition(); }, config.telemetry_path, "wgtune exporter",
+                       "WireGuard / NetBird network-tuning signals for Prometheus.");
   server.Bind(ParseListenAddress(config.listen_address));
   Log(spdlog::level::info, "listening",
       {{"address", config.listen_address}, {"port", std::to_string(server.port())}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},

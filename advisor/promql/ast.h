@@ -6,7 +6,8 @@
 // starts, so evaluation errors can point at the same place parse errors do.
 //
 // The parser checks syntax and the few semantic rules Prometheus enforces while parsing
-// (operator modifiers, function arity); value types (scalar vs vector) are the evaluator's job.
+// (operator modifiers, function arity); value types (scalar vs vector) are the evaluator's job
+// (CheckExpr in eval.h).
 #pragma once
 
 #include <cstddef>
@@ -106,11 +107,13 @@ struct BinaryExpr : Expr {
   size_t operator_position = 0;            // where the operator token is, for evaluation errors
 };
 
-enum class AggregateOp { kSum, kMin, kMax, kAvg, kCount, kTopk, kBottomk };
+// The order matches the parser's spelling table; add new operators at the end.
+enum class AggregateOp { kSum, kMin, kMax, kAvg, kCount, kTopk, kBottomk, kQuantile, kGroup };
 
 enum class Grouping { kNone, kBy, kWithout };
 
-// sum by (a) (x), topk(5, x) without (b). param is set only for topk and bottomk.
+// sum by (a) (x), topk(5, x) without (b), quantile(0.9, x). param is set only for topk,
+// bottomk and quantile, the operators that take a first argument.
 struct AggregateExpr : Expr {
   AggregateExpr(size_t position, AggregateOp op) : Expr(ExprKind::kAggregate, position), op(op) {}
   AggregateOp op;

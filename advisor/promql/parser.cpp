@@ -65,20 +65,33 @@ constexpr AggregateInfo kAggregates[] = {
     {"sum", AggregateOp::kSum, false},     {"min", AggregateOp::kMin, false},
     {"max", AggregateOp::kMax, false},     {"avg", AggregateOp::kAvg, false},
     {"count", AggregateOp::kCount, false}, {"topk", AggregateOp::kTopk, true},
-    {"bottomk", AggregateOp::kBottomk, true},
+    {"bottomk", AggregateOp::kBottomk, true}, {"quantile", AggregateOp::kQuantile, true},
+    {"group", AggregateOp::kGroup, false},
 };
+
+constexpr bool AggregatesIndexedByOp() {
+  for (size_t i = 0; i < std::size(kAggregates); ++i) {
+    if (static_cast<size_t>(kAggregates[i].op) != i) return false;
+  }
+  return true;
+}
+static_assert(AggregatesIndexedByOp(), "Format() looks up an operator's spelling by its index");
 
 struct FunctionInfo {
   std::string_view name;
   size_t min_args;
-  size_t max_args;
+  size_t max_args;  // kVariadic: any number from min_args up
 };
+constexpr size_t kVariadic = static_cast<size_t>(-1);
 // The functions the advisor's evaluator implements; anything else is rejected at parse time so
 // a typo in a rule fails when the rule is loaded, not when it first fires.
 constexpr FunctionInfo kFunctions[] = {
-    {"abs", 1, 1},   {"absent", 1, 1}, {"ceil", 1, 1},          {"clamp", 3, 3},
-    {"clamp_max", 2, 2}, {"clamp_min", 2, 2}, {"floor", 1, 1},  {"label_replace", 5, 5},
-    {"round", 1, 2}, {"scalar", 1, 1}, {"time", 0, 0},          {"vector", 1, 1},
+    {"abs", 1, 1},       {"absent", 1, 1},    {"ceil", 1, 1},
+    {"clamp", 3, 3},     {"clamp_max", 2, 2}, {"clamp_min", 2, 2},
+    {"floor", 1, 1},     {"label_join", 3, kVariadic}, {"label_replace", 5, 5},
+    {"round", 1, 2},     {"scalar", 1, 1},    {"sgn", 1, 1},
+    {"sort", 1, 1},      {"sort_desc", 1, 1}, {"time", 0, 0},
+    {"vector", 1, 1},
 };
 
 std::string Lower(std::string_view word) {
@@ -252,7 +265,11 @@ class Parser {
     call->args = ParseArguments(open);
     if (call->args.size() < function->min_args || call->args.size() > function->max_args) {
       std::string want = std::to_string(function->min_args);
-      if (function->max_args != function->min_args) want += " or " + std::to_string(function->max_args);
+      if (function->max_args == kVariadic) {
+        want = "at least " + want;
+      } else if (function->max_args != function->min_args) {
+        want += " or " + std::to_string(function->max_args);
+      }
       throw ParseError("position " + std::to_string(name.position) + ": expected " + want +
                        " argument(s) to " + name.text + "(), found " +
                        std::to_string(call->args.size()));

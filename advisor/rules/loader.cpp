@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -165,11 +167,34 @@ Rule ParseRule(const std::string& file, const toml::table& table) {
   return rule;
 }
 
-void ParseRuleFile(const std::string& file, std::vector<Rule>& rules) {
+void ParseTemplates(const std::string& file, const toml::node& node, RuleSet& set) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr) Fail(file, LineOf(node), "", "templates must be a table of name = \"text\"");
+  for (const auto& [key, value] : *table) {
+    const std::string name(key.str());
+    if (!value.is_string()) {
+      Fail(file, LineOf(value), "", "template " + Quoted(name) + " must be a string, not " + std::string(TypeName(value)));
+    }
+    NamedTemplate named{name, value.as_string()->get(), file, LineOf(key)};
+    auto [it, inserted] = set.templates.emplace(name, named);
+    if (!inserted) {
+      Fail(file, named.line, "",
+           "template " + Quoted(name) + " defined twice, first at " + it->second.file + ":" + std::to_string(it->second.line));
+    }
+  }
+}
+
+void ParseRuleFile(const std::string& file, RuleSet& set) {
+  std::vector<Rule>& rules = set.rules;
   toml::table root = ParseTomlFile(file);
   for (const auto& [key, node] : root) {
+    if (key.str() == "templates") {
+      ParseTemplates(file, node, set);
+      continue;
+    }
     if (key.str() != "rule") {
-      Fail(file, LineOf(key), "", "unknown top-level key " + Quoted(key.str()) + " (rules are [[rule]] tables)");
+      Fail(file, LineOf(key), "",
+           "unknown top-level key " + Quoted(key.str()) + " (rules are [[rule]] tables, shared texts a [templates] table)");
     }
     const toml::array* array = node.as_array();
     if (array == nullptr) Fail(file, LineOf(node), "", "rule must be an array of tables ([[rule]])");
@@ -223,21 +248,21 @@ std::optional<double> ParsePrometheusDuration(std::string_view text) {
   return seconds;
 }
 
-std::vector<Rule> LoadRuleFiles(const std::vector<std::string>& paths) {
-  std::vector<Rule> rules;
-  for (const std::string& path : paths) ParseRuleFile(path, rules);
+RuleSet LoadRuleFiles(const std::vector<std::string>& paths) {
+  RuleSet set;
+  for (const std::string& path : paths) ParseRuleFile(path, set);
   std::map<std::string_view, const Rule*> seen;
-  for (const Rule& rule : rules) {
+  for (const Rule& rule : set.rules) {
     auto [it, inserted] = seen.emplace(rule.id, &rule);
     if (!inserted) {
       Fail(rule.file, rule.line, rule.id,
            "duplicate id, first defined at " + it->second->file + ":" + std::to_string(it->second->line));
     }
   }
-  return rules;
+  return set;
 }
 
-std::vector<Rule> LoadRuleDirectory(const std::string& dir) {
+RuleSet LoadRuleDirectory(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<std::string> paths;
   std::error_code error;
@@ -286,6 +311,35 @@ void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_t
     }
   }
   for (auto& [target, value] : changes) *target = std::move(value);
+}
+
+std::string ParamText(const RuleParam& param) {
+  if (const auto* text = std::get_if<std::string>(&param)) return *text;
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, std::get<double>(param));
+  return std::string(buffer, result.ptr);
+}
+
+std::string ExpandParams(const Rule& rule) {
+  const std::string& expr = rule.expr;
+  std::string out;
+  out.reserve(expr.size());
+  for (size_t i = 0; i < expr.size();) {
+    const bool starts_name = expr[i] == '$' && i + 1 < expr.size() &&
+                             (std::isalpha(static_cast<unsigned char>(expr[i + 1])) || expr[i + 1] == '_');
+    if (!starts_name) {
+      out += expr[i++];
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[end])) || expr[end] == '_')) ++end;
+    const std::string name = expr.substr(i + 1, end - i - 1);
+    auto param = rule.params.find(name);
+    if (param == rule.params.end()) Fail(rule.file, rule.line, rule.id, "expr uses $" + name + ", which is not a param");
+    out += ParamText(param->second);
+    i = end;
+  }
+  return out;
 }
 
 }  // namespace wgtune

@@ -16,6 +16,14 @@
 //   [rule.params]                     # numbers or strings
 //   threshold = 1
 //
+// and optionally a table of named templates that rule texts call with {{ template "x" . }}:
+//
+//   [templates]
+//   backlog-sysctls = '''sysctl -w net.core.netdev_max_backlog=10000'''
+//
+// In `expr`, `$name` stands for the rule's param `name` (ExpandParams); `$1`, `${1}` stay, for
+// label_replace.
+//
 // Unknown keys are errors, so that a typo never passes silently. Every error is a RuleError
 // whose message starts with "file:line:" (TOML syntax errors: "file:line:column:") and names
 // the rule when its id is known:
@@ -39,11 +47,20 @@ class RuleError : public std::runtime_error {
 };
 
 // Loads the files in order; rules keep file order. Throws RuleError on the first error,
-// including an id defined twice (the message names both places).
-std::vector<Rule> LoadRuleFiles(const std::vector<std::string>& paths);
+// including an id or a template name defined twice (the message names both places).
+RuleSet LoadRuleFiles(const std::vector<std::string>& paths);
 
 // Loads every regular *.toml file of `dir`, sorted by name.
-std::vector<Rule> LoadRuleDirectory(const std::string& dir);
+RuleSet LoadRuleDirectory(const std::string& dir);
+
+// The rule's expr with every `$name` replaced by its param: numbers in shortest round-trip
+// form, strings as they are (they go inside the expression's own quotes, as in
+// `name=~"$pattern"`). Throws RuleError ("file:line: rule id: expr uses $x, which is not a
+// param") for an unknown name.
+std::string ExpandParams(const Rule& rule);
+
+// A param as text: 16777216, 0.8, or the string itself.
+std::string ParamText(const RuleParam& param);
 
 // Applies a site override file:
 //   [params.softnet-backlog-drops]

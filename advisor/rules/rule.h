@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace wgtune {
 
@@ -44,6 +45,20 @@ struct Rule {
   // Where the rule was defined, for error messages ("rules/drops.toml", line of [[rule]]).
   std::string file;
   int64_t line = 0;
+};
+
+// A named template of a [templates] table, called from rule texts as {{ template "name" . }}.
+struct NamedTemplate {
+  std::string name;
+  std::string text;
+  std::string file;
+  int64_t line = 0;
+};
+
+// Everything the rule files of one directory define.
+struct RuleSet {
+  std::vector<Rule> rules;
+  std::map<std::string, NamedTemplate> templates;  // by name
 };
 
 }  // namespace wgtune

@@ -161,6 +161,9 @@ class WireGuardCollector : public Collector {
   struct Handshakes {
     std::optional<std::pair<int64_t, int64_t>> latest;  // seconds, nanoseconds
     uint64_t count = 0;
+    // Seconds between the latest two handshakes seen, once two have been: the churn signal
+    // (§10) a one-shot check can read, where a rate of the count would need a time window.
+    std::optional<double> interval;
   };
   using PeerKey = std::pair<std::string, std::string>;  // interface, public key
 
@@ -214,7 +217,11 @@ class WireGuardCollector : public Collector {
         present.insert(key);
         auto [it, first_seen] = handshakes_.try_emplace(key, Handshakes{latest, 0});
         // A handshake before the first sight happened before the count began.
-        if (!first_seen && latest && latest != it->second.latest) ++it->second.count;
+        if (!first_seen && latest && latest != it->second.latest) {
+          ++it->second.count;
+          if (it->second.latest) it->second.interval = Seconds(*latest) - Seconds(*it->second.latest);
+        }
+        if (!latest) it->second.interval.reset();  // the daemon re-created the peer
         it->second.latest = latest;
       }
     }
@@ -225,6 +232,10 @@ class WireGuardCollector : public Collector {
       bool gone = !discovered.count(interface) || (read.count(interface) && !present.count(it->first));
       it = gone ? handshakes_.erase(it) : std::next(it);
     }
+  }
+
+  static double Seconds(const std::pair<int64_t, int64_t>& time) {
+    return static_cast<double>(time.first) + static_cast<double>(time.second) * 1e-9;
   }
 
   // Interface labels first, then the peer's: public_key, and name when the file names it.
@@ -289,6 +300,8 @@ class WireGuardCollector : public Collector {
                                      "Seconds since the latest handshake with the WireGuard peer.");
     Family handshakes = out.Counter("wgtune_wireguard_peer_handshakes_total",
                                     "Handshakes with the WireGuard peer seen since the exporter started.");
+    Family interval = out.Gauge("wgtune_wireguard_peer_handshake_interval_seconds",
+                                "Seconds between the latest two handshakes with the WireGuard peer that the exporter saw.");
     Family keepalive = out.Gauge("wgtune_wireguard_peer_persistent_keepalive_seconds",
                                  "Persistent keepalive interval of the WireGuard peer in seconds, 0 when off.");
     Family allowed_ips =
@@ -313,6 +326,7 @@ class WireGuardCollector : public Collector {
         }
         auto counted = handshakes_.find({interface, peer.public_key});
         handshakes.Add(labels, counted == handshakes_.end() ? 0 : static_cast<double>(counted->second.count));
+        if (counted != handshakes_.end() && counted->second.interval) interval.Add(labels, *counted->second.interval);
         keepalive.Add(labels, peer.persistent_keepalive_seconds);
         allowed_ips.Add(labels, static_cast<double>(peer.allowed_ips.size()));
         if (!peer.endpoint.empty()) {

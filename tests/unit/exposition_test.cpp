@@ -10,7 +10,7 @@
 
 #include "common/errors.h"
 #include "common/text.h"
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 
 namespace wgtune {
 namespace {

@@ -1,4 +1,4 @@
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 
 namespace wgtune {
 

@@ -10,7 +10,7 @@
 #include "common/files.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 
 namespace wgtune {
 

@@ -7,7 +7,7 @@
 #include "common/errors.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 #include "exporter/sources/proc_comm.h"
 #include "tests/unit/metric_testing.h"
 

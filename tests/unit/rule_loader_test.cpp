@@ -75,7 +75,7 @@ std::string MinimalRule(const std::string& id, const std::string& extra = "") {
 TEST(RuleLoaderTest, LoadsEveryField) {
   std::string dir = TestDir();
   std::string path = Write(dir, "drops.toml", kTwoRules);
-  std::vector<Rule> rules = LoadRuleFiles({path});
+  std::vector<Rule> rules = LoadRuleFiles({path}).rules;
   ASSERT_EQ(rules.size(), 2u);
 
   const Rule& first = rules[0];
@@ -115,7 +115,7 @@ TEST(RuleLoaderTest, LoadsEveryField) {
 TEST(RuleLoaderTest, InlineParamsTable) {
   std::string dir = TestDir();
   std::string path = Write(dir, "a.toml", MinimalRule("a", "params = { limit = 3, mode = \"x\" }\n"));
-  std::vector<Rule> rules = LoadRuleFiles({path});
+  std::vector<Rule> rules = LoadRuleFiles({path}).rules;
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].params.at("limit"), RuleParam(3.0));
   EXPECT_EQ(rules[0].params.at("mode"), RuleParam(std::string("x")));
@@ -127,7 +127,7 @@ TEST(RuleLoaderTest, DirectoryLoadsTomlFilesSorted) {
   Write(dir, "a.toml", MinimalRule("rule-a"));
   Write(dir, "c.toml.bak", MinimalRule("rule-c"));
   Write(dir, "README.md", "not a rule file");
-  std::vector<Rule> rules = LoadRuleDirectory(dir);
+  std::vector<Rule> rules = LoadRuleDirectory(dir).rules;
   ASSERT_EQ(rules.size(), 2u);
   EXPECT_EQ(rules[0].id, "rule-a");
   EXPECT_EQ(rules[1].id, "rule-b");
@@ -212,7 +212,35 @@ TEST(RuleLoaderTest, UnknownKey) {
 TEST(RuleLoaderTest, UnknownTopLevelKey) {
   std::string dir = TestDir();
   std::string path = Write(dir, "a.toml", MinimalRule("a") + "[[rules]]\nid = \"b\"\n");
-  EXPECT_EQ(LoadError(path), path + ":8: unknown top-level key \"rules\" (rules are [[rule]] tables)");
+  EXPECT_EQ(LoadError(path), path + ":8: unknown top-level key \"rules\" (rules are [[rule]] tables, shared texts a [templates] table)");
+}
+
+TEST(RuleLoaderTest, NamedTemplates) {
+  std::string dir = TestDir();
+  std::string first = Write(dir, "a.toml", MinimalRule("a") + "[templates]\nfix = '''sysctl -w x=1'''\nhint = \"h\"\n");
+  RuleSet set = LoadRuleFiles({first});
+  ASSERT_EQ(set.templates.size(), 2u);
+  EXPECT_EQ(set.templates.at("fix").text, "sysctl -w x=1");
+  EXPECT_EQ(set.templates.at("fix").file, first);
+  EXPECT_EQ(set.templates.at("fix").line, 9);
+  std::string second = Write(dir, "b.toml", "[templates]\nfix = \"again\"\n");
+  EXPECT_EQ(ErrorOf([&] { LoadRuleFiles({first, second}); }),
+            second + ":2: template \"fix\" defined twice, first at " + first + ":9");
+  std::string number = Write(dir, "c.toml", "[templates]\nfix = 3\n");
+  EXPECT_EQ(LoadError(number), number + ":2: template \"fix\" must be a string, not integer");
+}
+
+TEST(RuleLoaderTest, ExpandParams) {
+  Rule rule;
+  rule.id = "r";
+  rule.file = "rules/x.toml";
+  rule.line = 4;
+  rule.params = {{"rate", 1.0}, {"share", 0.8}, {"bytes", 16777216.0}, {"names", std::string("rx_(a|b)")}};
+  rule.expr = R"x(label_replace(x{name=~"$names"} > $rate * $share, "peer", "$1", "k", "(.+)") < ${1} + $bytes)x";
+  EXPECT_EQ(ExpandParams(rule),
+            R"x(label_replace(x{name=~"rx_(a|b)"} > 1 * 0.8, "peer", "$1", "k", "(.+)") < ${1} + 16777216)x");
+  rule.expr = "x > $rat";
+  EXPECT_EQ(ErrorOf([&] { ExpandParams(rule); }), "rules/x.toml:4: rule r: expr uses $rat, which is not a param");
 }
 
 TEST(RuleLoaderTest, WrongFieldTypes) {
@@ -253,7 +281,7 @@ TEST(RuleLoaderTest, TomlSyntaxError) {
 
 // --- overrides ---------------------------------------------------------------------------
 
-std::vector<Rule> LoadTwoRules(const std::string& dir) { return LoadRuleFiles({Write(dir, "drops.toml", kTwoRules)}); }
+std::vector<Rule> LoadTwoRules(const std::string& dir) { return LoadRuleFiles({Write(dir, "drops.toml", kTwoRules)}).rules; }
 
 TEST(RuleOverrideTest, AppliesOverrides) {
   std::string dir = TestDir();

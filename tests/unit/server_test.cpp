@@ -1,4 +1,5 @@
-#include "exporter/server.h"
+#include "common/metrics_server.h"
+#include "exporter/sampler.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -32,7 +33,8 @@ TEST(MetricsServerTest, ServesTheLatestSampleAndALandingPage) {
   collectors.push_back({"one", std::make_unique<OneSeries>()});
   Sampler sampler(std::move(collectors), [] { return 0.0; }, 5);
   sampler.SampleOnce();
-  MetricsServer server(sampler, "/metrics");
+  MetricsServer server([&sampler] { return sampler.Exposition(); }, "/metrics", "wgtune exporter",
+                       "WireGuard / NetBird network-tuning signals for Prometheus.");
   server.Bind(ParseListenAddress("127.0.0.1:0"));
   std::thread serving([&] { server.Serve(); });
 

@@ -10,7 +10,7 @@
 #include "common/errors.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 #include "tests/unit/metric_testing.h"
 
 namespace wgtune {

@@ -12,7 +12,7 @@
 #include "common/logging.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 #include "exporter/sampler.h"
 #include "exporter/sources/net_route.h"
 #include "exporter/wireguard/backends.h"
@@ -510,12 +510,20 @@ TEST(WireGuardCollectorTest, CountsHandshakesAcrossSamples) {
     return Value(CollectOnce(*collector), "wgtune_wireguard_peer_handshakes_total", peer);
   };
 
+  auto interval = [&](const Labels& peer) {
+    return Value(CollectOnce(*collector), "wgtune_wireguard_peer_handshake_interval_seconds", peer);
+  };
+
   EXPECT_EQ(handshakes(internet), 0);  // sample 1: the baseline
   EXPECT_EQ(handshakes(internet), 0);  // unchanged
+  EXPECT_EQ(interval(internet), std::nullopt);  // one handshake seen: no interval yet
+  const int64_t before = *wt0.peers[0].last_handshake_seconds;
   wt0.peers[0].last_handshake_seconds = 1795599720;
   wt0.peers[3].last_handshake_seconds = 1795599721;  // the first handshake ever
   EXPECT_EQ(handshakes(internet), 1);
+  EXPECT_NEAR(*interval(internet), 1795599720 - before, 1e-6);
   EXPECT_EQ(handshakes(never), 1);
+  EXPECT_EQ(interval(never), std::nullopt);  // its first handshake ever has no predecessor
   wt0.peers[0].last_handshake_nanoseconds = 5;  // same second, another handshake
   EXPECT_EQ(handshakes(internet), 2);
   // wt0's backend fails for a sample (wgt-b keeps the collector up): the count survives.
@@ -525,6 +533,7 @@ TEST(WireGuardCollectorTest, CountsHandshakesAcrossSamples) {
   EXPECT_EQ(handshakes(internet), 2);
   wt0.peers[0].last_handshake_seconds = 1795599840;
   EXPECT_EQ(handshakes(internet), 3);
+  EXPECT_NEAR(*interval(internet), 120, 1e-6);
   // Removed, then added again: counting starts over.
   WireGuardPeer removed = wt0.peers[0];
   wt0.peers.erase(wt0.peers.begin());

@@ -1,4 +1,4 @@
-#include "exporter/metric_set.h"
+#include "common/metric_set.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,14 +1,15 @@
-// The HTTP side: /metrics serves the sampler's latest exposition, / a landing page.
+// The HTTP side of both programs: the telemetry path serves a prepared exposition text, /
+// a landing page.
 //
-// A scrape never reads a kernel file: it copies the text the sampler rendered at its last
-// sample (see sampler.h), so scrapes are cheap however often Prometheus comes.
+// A scrape never computes anything: it copies the text the program rendered last (the
+// exporter's sampler at its last sample, the advisor after its last evaluation), so scrapes
+// are cheap however often Prometheus comes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include "exporter/sampler.h"
 
 namespace httplib {
 class Server;
@@ -25,10 +26,14 @@ struct ListenAddress {
 // "localhost:10050". Throws std::invalid_argument naming the address when malformed.
 ListenAddress ParseListenAddress(std::string_view address);
 
+// Returns the text to serve; called on the server's worker threads, so it must be
+// thread-safe. Never null.
+using ExpositionProvider = std::function<std::shared_ptr<const std::string>()>;
+
 class MetricsServer {
  public:
-  // `sampler` must outlive the server.
-  MetricsServer(const Sampler& sampler, std::string telemetry_path);
+  // `title` and `blurb` fill the landing page ("wgtune exporter", what it does).
+  MetricsServer(ExpositionProvider exposition, std::string telemetry_path, std::string title, std::string blurb);
   ~MetricsServer();
 
   // Binds the address; throws std::runtime_error when it cannot (in use, bad address).

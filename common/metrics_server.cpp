@@ -1,4 +1,4 @@
-#include "exporter/server.h"
+#include "common/metrics_server.h"
 
 #include <httplib.h>
 
@@ -23,18 +23,19 @@ ListenAddress ParseListenAddress(std::string_view address) {
   return {host.empty() ? "0.0.0.0" : std::string(host), static_cast<int>(*port)};
 }
 
-MetricsServer::MetricsServer(const Sampler& sampler, std::string telemetry_path)
+MetricsServer::MetricsServer(ExpositionProvider exposition, std::string telemetry_path, std::string title,
+                             std::string blurb)
     : server_(std::make_unique<httplib::Server>()) {
   // A scrape is a copy of a prepared string: two workers serve any scrape rate, where
   // httplib's default would start one thread per CPU on the very hosts being tuned.
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
-  server_->Get(telemetry_path, [&sampler](const httplib::Request&, httplib::Response& response) {
-    std::shared_ptr<const std::string> text = sampler.Exposition();
+  server_->Get(telemetry_path, [exposition](const httplib::Request&, httplib::Response& response) {
+    std::shared_ptr<const std::string> text = exposition();
     response.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
   });
   std::string landing =
-      "<html><head><title>wgtune exporter</title></head><body><h1>wgtune exporter</h1>"
-      "<p>WireGuard / NetBird network-tuning signals for Prometheus.</p>"
+      "<html><head><title>" + title + "</title></head><body><h1>" + title + "</h1>"
+      "<p>" + blurb + "</p>"
       "<p><a href=\"" + telemetry_path + "\">Metrics</a></p></body></html>\n";
   server_->Get("/", [landing](const httplib::Request&, httplib::Response& response) {
     response.set_content(landing, "text/html; charset=utf-8");

@@ -1,0 +1,118 @@
+#include "advisor/engine/lint.h"
+
+#include <exception>
+#include <regex>
+
+#include "advisor/engine/rule_engine.h"
+#include "advisor/promql/parser.h"
+#include "advisor/rules/loader.h"
+
+namespace wgtune {
+namespace {
+
+void CollectMetricNames(const promql::Expr& expr, std::vector<std::string>& names, std::vector<std::string>& patterns) {
+  switch (expr.kind) {
+    case promql::ExprKind::kVectorSelector: {
+      const auto& selector = expr.As<promql::VectorSelector>();
+      if (!selector.metric_name.empty()) names.push_back(selector.metric_name);
+      for (const promql::LabelMatcher& matcher : selector.matchers) {
+        if (matcher.name != "__name__") continue;
+        if (matcher.op == promql::MatchOp::kEqual) names.push_back(matcher.value);
+        if (matcher.op == promql::MatchOp::kRegexMatch) patterns.push_back(matcher.value);
+      }
+      break;
+    }
+    case promql::ExprKind::kUnary: CollectMetricNames(*expr.As<promql::UnaryExpr>().operand, names, patterns); break;
+    case promql::ExprKind::kBinary: {
+      const auto& binary = expr.As<promql::BinaryExpr>();
+      CollectMetricNames(*binary.lhs, names, patterns);
+      CollectMetricNames(*binary.rhs, names, patterns);
+      break;
+    }
+    case promql::ExprKind::kAggregate: {
+      const auto& aggregate = expr.As<promql::AggregateExpr>();
+      if (aggregate.param) CollectMetricNames(*aggregate.param, names, patterns);
+      CollectMetricNames(*aggregate.operand, names, patterns);
+      break;
+    }
+    case promql::ExprKind::kCall:
+      for (const auto& arg : expr.As<promql::Call>().args) CollectMetricNames(*arg, names, patterns);
+      break;
+    default: break;
+  }
+}
+
+// Problems with the metrics `expr` reads; `where` prefixes each message.
+void CheckMetrics(const promql::Expr& expr, const std::string& where, const std::set<std::string, std::less<>>& known,
+                  std::vector<std::string>& problems) {
+  std::vector<std::string> names, patterns;
+  CollectMetricNames(expr, names, patterns);
+  for (const std::string& name : names) {
+    if (!known.count(name)) problems.push_back(where + "unknown metric " + name + " (not served by wgtune-exporter)");
+  }
+  for (const std::string& pattern : patterns) {
+    bool matches = false;
+    try {
+      std::regex regex("^(?:" + pattern + ")$");
+      for (const std::string& name : known) matches = matches || std::regex_match(name, regex);
+    } catch (const std::regex_error&) {
+      continue;  // compiling the rule reports bad regexes
+    }
+    if (!matches) problems.push_back(where + "__name__=~\"" + pattern + "\" matches no metric wgtune-exporter serves");
+  }
+}
+
+// The literal queries of a template: each must parse and read known metrics.
+void CheckQueries(const Template& text, const std::string& where, const std::set<std::string, std::less<>>& known,
+                  std::vector<std::string>& problems) {
+  for (const std::string& query : text.LiteralQueries()) {
+    try {
+      CheckMetrics(*promql::ParseExpr(query), where + "query \"" + query + "\": ", known, problems);
+    } catch (const std::exception& error) {
+      problems.push_back(where + "query \"" + query + "\": " + error.what());
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> LintRules(const RuleSet& set, const std::set<std::string, std::less<>>& known_metrics) {
+  std::vector<std::string> problems;
+  for (const Rule& rule : set.rules) {
+    const std::string where = rule.file + ":" + std::to_string(rule.line) + ": rule " + rule.id + ": ";
+    RuleSet single{{rule}, set.templates};
+    std::unique_ptr<RuleEngine> engine;
+    try {
+      engine = std::make_unique<RuleEngine>(single);
+    } catch (const std::exception& error) {
+      problems.push_back(error.what());
+      continue;
+    }
+    const CompiledRule& compiled = engine->rules().front();
+    CheckMetrics(*compiled.tree, where + "expr: ", known_metrics, problems);
+    for (const Template* text : {&compiled.summary, &compiled.description, &compiled.remediation, &compiled.verify}) {
+      CheckQueries(*text, where, known_metrics, problems);
+    }
+  }
+  // The shared templates once each, under their own file and line.
+  try {
+    RuleEngine library_only(RuleSet{{}, set.templates});
+    for (const auto& [name, compiled] : library_only.library()) {
+      const NamedTemplate& named = set.templates.at(name);
+      CheckQueries(compiled, named.file + ":" + std::to_string(named.line) + ": template " + name + ": ", known_metrics,
+                   problems);
+    }
+  } catch (const std::exception& error) {
+    problems.push_back(error.what());
+  }
+  return problems;
+}
+
+const std::set<std::string, std::less<>>& ExporterMetricNames() {
+  static const std::set<std::string, std::less<>> names = {
+#include "known_metrics.inc"
+  };
+  return names;
+}
+
+}  // namespace wgtune

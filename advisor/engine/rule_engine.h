@@ -1,0 +1,71 @@
+// Evaluates the loaded rules over one host's series and renders their findings.
+//
+// Construction compiles everything once: each rule's expr (params expanded, then parsed) and
+// its texts (Go templates, with the rule files' [templates] as the library that
+// {{ template "name" . }} calls). Any error there is a RuleError naming file, line and rule,
+// so a broken rule file is refused before anything runs.
+//
+// Evaluation is per host: the source passed in must hold (or scope to) that host's series
+// only, so that a rule's expr and its templates' `query` calls see one machine, whatever
+// the source (a direct scrape, or a Prometheus server with a fleet behind it). A rule that
+// fails at run time (a type error, a query a template sends failing) costs that rule only:
+// its error is reported and the other rules go on.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "advisor/engine/finding.h"
+#include "advisor/promql/ast.h"
+#include "advisor/promql/eval.h"
+#include "advisor/rules/rule.h"
+#include "advisor/rules/template.h"
+
+namespace wgtune {
+
+struct CompiledRule {
+  Rule rule;
+  std::string expr;                     // with params expanded
+  std::unique_ptr<promql::Expr> tree;
+  Template summary;
+  Template description;
+  Template remediation;
+  Template verify;
+};
+
+struct RuleFailure {
+  std::string rule;
+  std::string instance;
+  std::string message;
+};
+
+struct HostEvaluation {
+  std::vector<Finding> findings;  // in ReportOrder
+  std::vector<RuleFailure> failures;
+};
+
+class RuleEngine {
+ public:
+  // Throws RuleError on the first rule whose expr or texts do not compile, and on a
+  // {{ template "x" }} call of a template no file defines.
+  explicit RuleEngine(const RuleSet& rules);
+
+  // Evaluates every rule at `time_seconds` over `host`, whose series belong to `instance`.
+  HostEvaluation Evaluate(promql::SeriesSource& host, std::string_view instance, double time_seconds) const;
+
+  const std::vector<CompiledRule>& rules() const { return rules_; }
+  const TemplateLibrary& library() const { return library_; }
+
+ private:
+  TemplateLibrary library_;
+  std::vector<CompiledRule> rules_;
+};
+
+// Evaluates a PromQL expression text at `time_seconds`; the result as a vector (a scalar
+// becomes one series without labels, as the Prometheus API's query endpoint would not, but
+// templates and `query` want a list). Throws ParseError or promql::EvalError.
+promql::Vector QueryVector(std::string_view expr, promql::SeriesSource& source, double time_seconds);
+
+}  // namespace wgtune

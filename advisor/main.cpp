@@ -1,0 +1,443 @@
+// wgtune-advisor: evaluates the TOML rules over wgtune-exporter metrics and reports what to
+// change on each host (check), keeps Alertmanager informed (run), checks rule files (lint),
+// exports them for Prometheus (export prometheus-rules), and answers one PromQL query over
+// the same sources (query), the way the rules see them.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "advisor/engine/alert_tracker.h"
+#include "advisor/engine/lint.h"
+#include "advisor/engine/rule_engine.h"
+#include "advisor/promql/eval.h"
+#include "advisor/rules/loader.h"
+#include "advisor/sinks/alertmanager.h"
+#include "advisor/sinks/prometheus_rules.h"
+#include "advisor/sinks/report.h"
+#include "advisor/sources/fleet.h"
+#include "advisor/sources/prometheus_api.h"
+#include "common/logging.h"
+#include "common/metric_set.h"
+#include "common/metrics_server.h"
+#include "common/text.h"
+
+namespace wgtune {
+namespace {
+
+constexpr int kExitClean = 0;
+constexpr int kExitFindings = 1;
+constexpr int kExitError = 2;
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+struct Options {
+  std::string rules_dir;
+  std::string params_file;
+  std::vector<std::string> targets;
+  std::string prometheus;
+  double scrape_timeout = 10;
+  std::string format = "text";
+  double wait_for_rates = 30;
+  std::vector<std::string> alertmanagers;
+  double interval = 30;
+  std::string listen_address = ":10051";
+  std::string telemetry_path = "/metrics";
+  std::string runbook_base_url = WGTUNE_RUNBOOK_URL;
+  std::string external_url;
+  std::string query;
+  double query_time = 0;
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+};
+
+// --rules, else the installed rules, else ./rules (a source checkout).
+std::string RulesDirectory(const Options& options) {
+  if (!options.rules_dir.empty()) return options.rules_dir;
+  if (std::filesystem::is_directory(WGTUNE_RULES_DIR)) return WGTUNE_RULES_DIR;
+  return "rules";
+}
+
+RuleSet LoadRules(const Options& options) {
+  RuleSet set = LoadRuleDirectory(RulesDirectory(options));
+  if (!options.params_file.empty()) ApplyParamOverrides(set.rules, options.params_file);
+  return set;
+}
+
+// A CLI11 validator for Prometheus durations ("30s", "5m").
+CLI::Validator DurationValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        return ParsePrometheusDuration(text) ? "" : "not a duration such as 30s, 5m or 1h: " + text;
+      },
+      "DURATION");
+}
+
+double Seconds(const std::string& text) { return *ParsePrometheusDuration(text); }
+
+void AddSourceOptions(CLI::App& command, Options& options, std::string& scrape_timeout) {
+  auto* target = command.add_option("--target", options.targets,
+                                    "Exporter to scrape directly: host:port or URL (repeatable); the default source");
+  auto* prometheus = command.add_option("--prometheus", options.prometheus,
+                                        "Prometheus server to evaluate through (its HTTP API), for a whole fleet");
+  target->excludes(prometheus);
+  command.add_option("--scrape.timeout", scrape_timeout, "Timeout of one scrape or API request")
+      ->check(DurationValidator())
+      ->capture_default_str();
+}
+
+// One evaluation of every host of the configured source.
+struct Evaluation {
+  std::vector<HostReport> hosts;
+  double time = 0;
+};
+
+Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rates_deadline) {
+  Evaluation evaluation;
+  evaluation.time = UnixNow();
+  std::vector<Host> hosts;
+  std::unique_ptr<PrometheusApiSource> api;
+  std::unique_ptr<CachingSource> cache;
+  if (!options.prometheus.empty()) {
+    api = std::make_unique<PrometheusApiSource>(options.prometheus, evaluation.time, options.scrape_timeout);
+    cache = std::make_unique<CachingSource>(*api);
+    hosts = PrometheusHosts(*cache, options.prometheus, evaluation.time, options.scrape_timeout);
+  } else {
+    for (;;) {
+      hosts = ScrapeHosts(options.targets, options.scrape_timeout);
+      bool pending = false;
+      for (const Host& host : hosts) pending = pending || host.rates_pending;
+      if (!pending || UnixNow() >= rates_deadline) break;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    evaluation.time = UnixNow();
+  }
+  for (Host& host : hosts) {
+    HostReport report;
+    report.instance = host.instance;
+    report.error = host.error;
+    if (host.rates_pending) {
+      report.error = "the exporter has not published its rates (*_per_second, *_ratio) yet: it needs two samples "
+                     "(--sample.interval apart); try again";
+    }
+    if (report.error.empty()) {
+      HostEvaluation result = engine.Evaluate(*host.source, host.instance, evaluation.time);
+      report.findings = std::move(result.findings);
+      report.failures = std::move(result.failures);
+    }
+    evaluation.hosts.push_back(std::move(report));
+  }
+  return evaluation;
+}
+
+int Check(const Options& options) {
+  RuleEngine engine(LoadRules(options));
+  if (options.targets.empty() && options.prometheus.empty()) {
+    throw CLI::ValidationError("check", "one of --target or --prometheus is required");
+  }
+  Evaluation evaluation = Evaluate(engine, options, UnixNow() + options.wait_for_rates);
+  if (options.format == "json") {
+    std::cout << JsonReport(evaluation.hosts);
+  } else if (options.format == "markdown") {
+    std::cout << MarkdownReport(evaluation.hosts);
+  } else {
+    std::cout << TextReport(evaluation.hosts);
+  }
+  if (!options.prometheus.empty() && evaluation.hosts.empty()) {
+    std::cerr << "wgtune-advisor: " << options.prometheus << " has no wgtune_exporter_build_info series: no host to check\n";
+    return kExitError;
+  }
+  int code = kExitClean;
+  for (const HostReport& host : evaluation.hosts) {
+    if (!host.error.empty() || !host.failures.empty()) return kExitError;
+    if (!IsTuned(host)) code = kExitFindings;
+  }
+  return code;
+}
+
+int Lint(const Options& options) {
+  const std::string dir = RulesDirectory(options);
+  std::vector<std::string> problems;
+  size_t rule_count = 0;
+  try {
+    RuleSet set = LoadRules(options);
+    rule_count = set.rules.size();
+    problems = LintRules(set, ExporterMetricNames());
+  } catch (const RuleError& error) {
+    problems.push_back(error.what());
+  }
+  for (const std::string& problem : problems) std::cerr << problem << "\n";
+  if (!problems.empty()) return kExitError;
+  std::cout << dir << ": " << rule_count << " rules, no problems\n";
+  return kExitClean;
+}
+
+int ExportPrometheusRules(const Options& options) {
+  RuleEngine engine(LoadRules(options));
+  std::cout << PrometheusRulesYaml(engine, options.runbook_base_url);
+  return kExitClean;
+}
+
+// Prometheus's /api/v1/query answer, so that tools (and our differential test) read both alike.
+int Query(const Options& options) {
+  const double time = options.query_time > 0 ? options.query_time : UnixNow();
+  promql::Vector result;
+  if (!options.prometheus.empty()) {
+    PrometheusApiSource source(options.prometheus, time, options.scrape_timeout);
+    result = QueryVector(options.query, source, time);
+  } else {
+    promql::Vector all;
+    for (Host& host : ScrapeHosts(options.targets, options.scrape_timeout)) {
+      if (!host.error.empty()) throw std::runtime_error(host.instance + ": " + host.error);
+      promql::Vector samples = host.source->Select({});
+      all.insert(all.end(), samples.begin(), samples.end());
+    }
+    promql::MemorySource source(std::move(all));
+    result = QueryVector(options.query, source, time);
+  }
+  nlohmann::json series = nlohmann::json::array();
+  for (const promql::Sample& sample : result) {
+    nlohmann::json metric = nlohmann::json::object();
+    for (const auto& [name, value] : sample.labels) metric[name] = value;
+    char value[64];
+    std::snprintf(value, sizeof value, "%.17g", sample.value);
+    series.push_back({{"metric", metric}, {"value", {time, value}}});
+  }
+  std::cout << nlohmann::json{{"status", "success"}, {"data", {{"resultType", "vector"}, {"result", series}}}}.dump()
+            << "\n";
+  return kExitClean;
+}
+
+// The advisor's own /metrics after an evaluation.
+std::string RenderAdvisorMetrics(const RuleEngine& engine, const AlertTracker& tracker, const Evaluation& evaluation,
+                                 double duration, const std::map<std::string, std::pair<double, double>>& notifications,
+                                 const std::map<std::string, double>& rule_failures, double evaluations) {
+  MetricSet out;
+  out.Gauge("wgtune_advisor_build_info", "A metric with a constant value 1 labeled by version and revision of wgtune-advisor.")
+      .Add({{"version", WGTUNE_VERSION}, {"revision", WGTUNE_REVISION}}, 1);
+  out.Gauge("wgtune_advisor_rules", "Rules loaded.").Add({}, static_cast<double>(engine.rules().size()));
+  std::map<std::pair<std::string, std::string>, std::array<double, 2>> counts;  // (rule, severity) → pending, firing
+  for (const CompiledRule& compiled : engine.rules()) counts[{compiled.rule.id, std::string(SeverityName(compiled.rule.severity))}];
+  Family finding = out.Gauge("wgtune_advisor_finding",
+                             "A pending or firing finding, labeled by rule, severity, state and the object's labels; value 1.");
+  for (const auto& [key, tracked] : tracker.alerts()) {
+    if (tracked.state == AlertState::kResolved) continue;
+    const bool firing = tracked.state == AlertState::kFiring;
+    const std::string severity(SeverityName(tracked.finding.severity));
+    counts[{tracked.finding.rule, severity}][firing ? 1 : 0] += 1;
+    Labels labels = {{"rule", tracked.finding.rule}, {"severity", severity}, {"state", firing ? "firing" : "pending"}};
+    for (const auto& [name, value] : tracked.finding.labels) labels.push_back({name, value});
+    finding.Add(std::move(labels), 1);
+  }
+  Family findings = out.Gauge("wgtune_advisor_findings", "Findings per rule, severity and state (pending until the rule's for has passed).");
+  for (const auto& [key, count] : counts) {
+    findings.Add({{"rule", key.first}, {"severity", key.second}, {"state", "pending"}}, count[0]);
+    findings.Add({{"rule", key.first}, {"severity", key.second}, {"state", "firing"}}, count[1]);
+  }
+  Family up = out.Gauge("wgtune_advisor_host_up", "Whether the host could be read at the last evaluation (1) or not (0).");
+  for (const HostReport& host : evaluation.hosts) up.Add({{"instance", host.instance}}, host.error.empty() ? 1 : 0);
+  out.Gauge("wgtune_advisor_evaluation_duration_seconds", "Time the last evaluation took, reading the hosts included.")
+      .Add({}, duration);
+  out.Gauge("wgtune_advisor_last_evaluation_timestamp_seconds", "Unix time of the last evaluation.").Add({}, evaluation.time);
+  out.Counter("wgtune_advisor_evaluations_total", "Evaluations since the advisor started.").Add({}, evaluations);
+  Family failures = out.Counter("wgtune_advisor_rule_failures_total", "Evaluations of a rule on a host that failed.");
+  for (const CompiledRule& compiled : engine.rules()) {
+    auto it = rule_failures.find(compiled.rule.id);
+    failures.Add({{"rule", compiled.rule.id}}, it == rule_failures.end() ? 0 : it->second);
+  }
+  Family sent = out.Counter("wgtune_advisor_notifications_total", "Posts of alerts to an Alertmanager.");
+  Family failed = out.Counter("wgtune_advisor_notifications_failed_total", "Posts of alerts to an Alertmanager that failed.");
+  for (const auto& [url, count] : notifications) {
+    sent.Add({{"alertmanager", url}}, count.first);
+    failed.Add({{"alertmanager", url}}, count.second);
+  }
+  return RenderText(out.families());
+}
+
+int Run(const Options& options) {
+  RuleEngine engine(LoadRules(options));
+  if (options.targets.empty() && options.prometheus.empty()) {
+    throw CLI::ValidationError("run", "one of --target or --prometheus is required");
+  }
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::map<std::string, double> for_seconds;
+  for (const CompiledRule& compiled : engine.rules()) for_seconds[compiled.rule.id] = compiled.rule.for_seconds;
+  AlertTracker tracker({options.interval, 900, options.runbook_base_url, options.external_url});
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  auto exposition = std::make_shared<const std::string>(
+      "# wgtune-advisor: no evaluation yet\n");
+  MetricsServer server(
+      [&] {
+        std::lock_guard lock(mutex);
+        return exposition;
+      },
+      options.telemetry_path, "wgtune advisor", "Findings of the wgtune rules, sent to Alertmanager.");
+  server.Bind(ParseListenAddress(options.listen_address));
+  Log(spdlog::level::info, "listening",
+      {{"address", options.listen_address}, {"port", std::to_string(server.port())},
+       {"rules", std::to_string(engine.rules().size())}, {"interval", FormatSeconds(options.interval)}});
+
+  std::thread evaluating([&] {
+    std::map<std::string, std::pair<double, double>> notifications;
+    std::map<std::string, double> rule_failures;
+    for (const std::string& url : options.alertmanagers) notifications[url];
+    double evaluations = 0;
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      lock.unlock();
+      const auto started = std::chrono::steady_clock::now();
+      Evaluation evaluation;
+      try {
+        // A daemon does not wait for rates: an exporter without them yet is read next time.
+        evaluation = Evaluate(engine, options, 0);
+      } catch (const std::exception& error) {
+        Log(spdlog::level::err, "evaluation failed", {{"err", error.what()}});
+        evaluation.time = UnixNow();
+      }
+      std::vector<Finding> findings;
+      std::set<std::string> read;
+      for (HostReport& host : evaluation.hosts) {
+        if (!host.error.empty()) {
+          Log(spdlog::level::warn, "host not read", {{"instance", host.instance}, {"err", host.error}});
+          continue;
+        }
+        read.insert(host.instance);
+        for (const RuleFailure& failure : host.failures) {
+          rule_failures[failure.rule] += 1;
+          Log(spdlog::level::warn, "rule failed", {{"rule", failure.rule}, {"instance", failure.instance}, {"err", failure.message}});
+        }
+        findings.insert(findings.end(), host.findings.begin(), host.findings.end());
+      }
+      tracker.Update(findings, read, for_seconds, evaluation.time);
+      std::vector<Alert> alerts = tracker.AlertsToSend(evaluation.time);
+      if (!alerts.empty()) {
+        for (const std::string& url : options.alertmanagers) {
+          notifications[url].first += 1;
+          try {
+            PostAlerts(url, alerts, options.scrape_timeout);
+          } catch (const std::exception& error) {
+            notifications[url].second += 1;
+            Log(spdlog::level::warn, "alertmanager post failed", {{"alertmanager", url}, {"err", error.what()}});
+          }
+        }
+      }
+      evaluations += 1;
+      const double duration =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      auto text = std::make_shared<const std::string>(
+          RenderAdvisorMetrics(engine, tracker, evaluation, duration, notifications, rule_failures, evaluations));
+      lock.lock();
+      exposition = text;
+      wake.wait_for(lock, std::chrono::duration<double>(options.interval), [&] { return stopping; });
+    }
+  });
+  std::thread signals([&] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    Log(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    server.Stop();
+  });
+  server.Serve();
+  kill(getpid(), SIGTERM);
+  evaluating.join();
+  signals.join();
+  return kExitClean;
+}
+
+int Main(int argc, char** argv) {
+  Options options;
+  std::string scrape_timeout = "10s", wait_for_rates = "30s", interval = "30s";
+  CLI::App app{"wgtune-advisor: finds what limits WireGuard throughput on each host and says how to fix it"};
+  app.set_version_flag("--version", std::string("wgtune-advisor ") + WGTUNE_VERSION + " (" + WGTUNE_REVISION + ")");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--rules", options.rules_dir, "Rules directory (default: " WGTUNE_RULES_DIR ", then ./rules)");
+  app.add_option("--rules.params", options.params_file, "Site TOML overriding rule params: [params.<rule-id>]");
+  app.add_option("--log.level", options.log_level, "debug, info, warn or error")->capture_default_str();
+  app.add_option("--log.format", options.log_format, "logfmt or json")->capture_default_str();
+  app.add_option("--runbook.base-url", options.runbook_base_url, "Alerts' runbook_url is this plus #<rule id>")
+      ->capture_default_str();
+
+  CLI::App* check = app.add_subcommand("check", "Evaluate once and report findings; exit 0 nothing to fix, 1 findings, 2 error");
+  AddSourceOptions(*check, options, scrape_timeout);
+  check->add_option("--format", options.format, "text, json or markdown")
+      ->check(CLI::IsMember({"text", "json", "markdown"}))
+      ->capture_default_str();
+  check->add_option("--wait-for-rates", wait_for_rates, "How long to wait for a just-started exporter's rates")
+      ->check(DurationValidator())
+      ->capture_default_str();
+
+  CLI::App* run = app.add_subcommand("run", "Evaluate every interval, post alerts to Alertmanager, serve /metrics");
+  AddSourceOptions(*run, options, scrape_timeout);
+  run->add_option("--alertmanager", options.alertmanagers, "Alertmanager base URL (repeatable: every one gets every alert)");
+  run->add_option("--interval", interval, "Evaluation interval")->check(DurationValidator())->capture_default_str();
+  run->add_option("--web.listen-address", options.listen_address, "Address to serve /metrics on")->capture_default_str();
+  run->add_option("--web.telemetry-path", options.telemetry_path, "Path of the metrics")->capture_default_str();
+  run->add_option("--web.external-url", options.external_url, "URL of this advisor, sent as the alerts' generatorURL");
+
+  CLI::App* lint = app.add_subcommand("lint", "Check rule files: TOML, expressions, templates, metric names; exit 2 on any problem");
+  CLI::App* export_command = app.add_subcommand("export", "Export the rules for other tools");
+  export_command->require_subcommand(1);
+  CLI::App* prometheus_rules =
+      export_command->add_subcommand("prometheus-rules", "The rules as a Prometheus alerting-rules YAML file");
+
+  CLI::App* query = app.add_subcommand("query", "Evaluate one PromQL expression as the rules see the data; JSON as Prometheus's API");
+  AddSourceOptions(*query, options, scrape_timeout);
+  query->add_option("expr", options.query, "PromQL expression")->required();
+  query->add_option("--time", options.query_time, "Evaluation time, unix seconds (default: now)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? kExitClean : kExitError;
+  }
+  options.scrape_timeout = Seconds(scrape_timeout);
+  options.wait_for_rates = Seconds(wait_for_rates);
+  options.interval = Seconds(interval);
+  ConfigureLogging(options.log_level, options.log_format);
+  try {
+    if (check->parsed()) return Check(options);
+    if (run->parsed()) return Run(options);
+    if (lint->parsed()) return Lint(options);
+    if (prometheus_rules->parsed()) return ExportPrometheusRules(options);
+    if (query->parsed()) return Query(options);
+  } catch (const CLI::ValidationError& error) {
+    std::cerr << "wgtune-advisor: " << error.what() << "\n";
+    return kExitError;
+  } catch (const std::exception& error) {
+    std::cerr << "wgtune-advisor: " << error.what() << "\n";
+    return kExitError;
+  }
+  return kExitError;
+}
+
+}  // namespace
+}  // namespace wgtune
+
+int main(int argc, char** argv) { return wgtune::Main(argc, argv); }

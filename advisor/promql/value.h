@@ -1,0 +1,43 @@
+// The values an instant PromQL evaluation works on: scalars, strings and instant vectors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wgtune::promql {
+
+// A series' label set, sorted by label name, without empty values (Prometheus treats a label
+// with an empty value as absent). The metric name is the label "__name__".
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+// The value of `name` in `labels`, or "" when absent.
+std::string_view LabelValue(const Labels& labels, std::string_view name);
+
+// One series at the evaluation instant.
+struct Sample {
+  Labels labels;
+  double value = 0;
+};
+
+using Vector = std::vector<Sample>;
+
+enum class ValueType { kScalar, kString, kVector };
+
+struct Value {
+  ValueType type = ValueType::kVector;
+  double scalar = 0;    // kScalar
+  std::string string;   // kString
+  Vector vector;        // kVector
+
+  static Value Scalar(double value) { return Value{ValueType::kScalar, value, {}, {}}; }
+  static Value String(std::string value) { return Value{ValueType::kString, 0, std::move(value), {}}; }
+  static Value Of(Vector vector) { return Value{ValueType::kVector, 0, {}, std::move(vector)}; }
+};
+
+// "scalar", "string" or "instant vector", as Prometheus names them in errors.
+std::string_view ValueTypeName(ValueType type);
+
+}  // namespace wgtune::promql

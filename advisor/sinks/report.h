@@ -1,0 +1,43 @@
+// The reports `wgtune-advisor check` prints: text for a terminal, JSON for programs,
+// Markdown for tickets and pull requests.
+//
+// All three carry the same content per host: the findings in expected-gain order, each with
+// its evidence, the commands for this host, how to make them persistent (§8), how to verify
+// (§5.3) and the guide section; a host without warning or critical findings is reported as
+// tuned, with the next steps of §10 rather than silence.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "advisor/engine/finding.h"
+#include "advisor/engine/rule_engine.h"
+
+namespace wgtune {
+
+// One host's part of a check.
+struct HostReport {
+  std::string instance;
+  std::vector<Finding> findings;      // in ReportOrder
+  std::vector<RuleFailure> failures;  // rules that could not be evaluated on this host
+  std::string error;                  // the host could not be read at all (scrape failed)
+};
+
+// How to keep the remediation's settings across reboots (§8), derived from its commands:
+// `sysctl -w name=value` becomes a line of /etc/sysctl.d/99-netbird-tuning.conf; `ip link
+// set <wg> mtu N` the NetBird MTU setting; other commands that write /sys or /proc, or call
+// ethtool, tc or ip, belong in /usr/local/sbin/network-tune.sh run by network-tuning.service.
+// Empty when nothing needs persisting.
+std::vector<std::string> PersistHints(const std::string& remediation);
+
+// Whether a host has nothing to fix: it was read, and has no warning or critical finding.
+bool IsTuned(const HostReport& host);
+
+std::string TextReport(const std::vector<HostReport>& hosts);
+std::string MarkdownReport(const std::vector<HostReport>& hosts);
+// {"findings":[{"rule","severity","instance","labels":{…},"value","summary","description",
+//  "remediation","verify","persist":[…],"guide"}…], "hosts":[{"instance","tuned","error",
+//  "failures":[{"rule","message"}]}]}; labels are the object's (without instance and job).
+std::string JsonReport(const std::vector<HostReport>& hosts);
+
+}  // namespace wgtune

@@ -1,0 +1,64 @@
+// Where one evaluation of the advisor reads its hosts from: scraped targets or a Prometheus
+// server, both seen as one SeriesSource per host (see rule_engine.h for why per host).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "advisor/promql/eval.h"
+
+namespace wgtune {
+
+// Remembers the answer to each distinct selector for the life of one evaluation, so that a
+// Prometheus server is asked once per selector however many rules, templates and hosts use
+// it. Not thread-safe.
+class CachingSource : public promql::SeriesSource {
+ public:
+  explicit CachingSource(promql::SeriesSource& inner) : inner_(inner) {}
+  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override;
+
+ private:
+  promql::SeriesSource& inner_;
+  std::map<std::string, promql::Vector> cache_;
+};
+
+// The series of one host (instance label) of a fleet source.
+class HostScope : public promql::SeriesSource {
+ public:
+  HostScope(promql::SeriesSource& fleet, std::string instance) : fleet_(fleet), instance_(std::move(instance)) {}
+  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override;
+
+ private:
+  promql::SeriesSource& fleet_;
+  std::string instance_;
+};
+
+// One host as an evaluation sees it: its series, or why it could not be read.
+struct Host {
+  std::string instance;
+  std::unique_ptr<promql::SeriesSource> source;  // null when error is set
+  std::string error;
+  bool rates_pending = false;  // a scraped exporter without its live rates yet (RatesPending)
+};
+
+// "host:port" and "http://host:port" become "http://host:port/metrics"; URLs with a path
+// stay as they are.
+std::string TargetUrl(const std::string& target);
+
+// Scrapes every target (job label "wgtune"). A target that cannot be scraped is a Host with
+// an error, not an exception.
+
+std::vector<Host> ScrapeHosts(const std::vector<std::string>& targets, double timeout_seconds);
+
+// Whether an exporter's scrape shows counters but none of the live rates it computes between
+// two samples: a wgtune-exporter that just started. Rules over rates would see nothing.
+bool RatesPending(const promql::Vector& samples);
+
+// The hosts (instance label values) of a Prometheus server that have wgtune-exporter series,
+// each scoped over one shared cache. `cache` must outlive the hosts.
+std::vector<Host> PrometheusHosts(CachingSource& cache, const std::string& base_url, double time_seconds,
+                                  double timeout_seconds);
+
+}  // namespace wgtune

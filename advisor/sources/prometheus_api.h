@@ -1,0 +1,83 @@
+// Series from a Prometheus server, through its HTTP query API.
+//
+// When a Prometheus server already scrapes the hosts, the advisor evaluates its rules over
+// what the server stores instead of scraping: the evaluator still does all the PromQL, and
+// each vector selector it meets becomes one instant query (GET /api/v1/query) for exactly that
+// selector at the evaluation time. The server thus applies its own lookback and staleness
+// handling, and the results are what `promtool query instant` would print. Pushing whole
+// rule expressions to the server would be fewer round trips but would let two PromQL
+// implementations disagree about the same rule; this way there is one.
+//
+// Contracts:
+// - Every failure (no response, an HTTP error status, {"status":"error"}, a malformed body)
+//   throws PrometheusApiError, whose message names the server and the query. A malformed
+//   base URL or a non-positive timeout is the caller's error: std::invalid_argument.
+// - PrometheusApiSource keeps no state between calls beyond its configuration, so Select may
+//   be called from several threads at once.
+// - The base URL may have a path prefix (http://host/prom); the API path is appended to it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "advisor/promql/ast.h"
+#include "advisor/promql/eval.h"
+#include "advisor/promql/value.h"
+
+namespace wgtune {
+
+class PrometheusApiError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The matchers as a PromQL selector in braces, in the given order:
+// {__name__="x",device=~"eth.*"}. Values are quoted as PromQL double-quoted strings: \ " and
+// newline escaped as \\ \" \n, other control characters as \r \t or \xNN, so that the server
+// decodes exactly the value the parser produced. No matchers gives "{}", which Prometheus
+// refuses; the evaluator always passes at least the metric name.
+std::string FormatSelector(const std::vector<promql::LabelMatcher>& matchers);
+
+// The instant query response body as a Vector: resultType "vector" gives one sample per
+// result, labels from "metric" sorted and without empty values; "scalar" gives one sample
+// without labels. Values may be "NaN", "+Inf" and "-Inf". Throws PrometheusApiError with
+// "errorType: error" for {"status":"error"}, and on any other shape (matrix and string
+// results, native histogram samples, malformed JSON). Warnings are ignored.
+promql::Vector ParseQueryResponse(std::string_view json);
+
+// The evaluation time as the API's `time` parameter: unix seconds with milliseconds, the
+// resolution Prometheus stores ("1764064800.250").
+std::string FormatQueryTime(double time_seconds);
+
+// One instant query: GET <base_url>/api/v1/query?query=...&time=... .
+promql::Vector QueryInstant(const std::string& base_url, std::string_view query, double time_seconds,
+                            double timeout_seconds);
+
+class PrometheusApiSource : public promql::SeriesSource {
+ public:
+  PrometheusApiSource(std::string base_url, double time_seconds, double timeout_seconds)
+      : base_url_(std::move(base_url)), time_seconds_(time_seconds), timeout_seconds_(timeout_seconds) {}
+
+  // QueryInstant of FormatSelector(matchers) at the source's evaluation time.
+  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override;
+
+  const std::string& base_url() const { return base_url_; }
+  double time_seconds() const { return time_seconds_; }
+
+ private:
+  std::string base_url_;
+  double time_seconds_;
+  double timeout_seconds_;
+};
+
+// The distinct non-empty `instance` values among the series of `selector` (any PromQL
+// expression, typically wgtune_exporter_build_info) at `time_seconds`, sorted: the hosts
+// to evaluate the rules for one by one. One query, count by (instance) (<selector>), so the
+// server sends one series per host however many the selector matches.
+std::vector<std::string> Instances(const std::string& base_url, std::string_view selector, double time_seconds,
+                                   double timeout_seconds);
+
+}  // namespace wgtune

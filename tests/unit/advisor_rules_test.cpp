@@ -1,0 +1,251 @@
+// The bundled rules (rules/*.toml) over metrics fixtures: every rule of the catalog
+// (diagnoses.md) must fire where its fault is and stay quiet where it is not, and its
+// remediation must carry this host's numbers.
+//
+// Fixtures are overlays on tests/fixtures/advisor/tuned.prom, the guide's host after tuning
+// (§10; make_tuned_host.py derives it from the exporter's golden output):
+//   fire/<rule-id>[.<variant>].prom    the rule must fire; comments state what it must say:
+//     # expect-labels: device="eth0",cpu="1"   a finding of the rule has these labels
+//     # expect-value: 0.97                      ... and this value
+//     # expect-severity: info
+//     # expect-summary|description|remediation: <text>   ... contained in that text
+//     # expect-no-remediation: <text>           ... and not this
+//   quiet/<rule-id>[.<variant>].prom   the rule must not fire (a near miss).
+// A sample in an overlay replaces the series with the same name and labels, or adds one;
+// "# remove: <series>" removes one.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "advisor/engine/rule_engine.h"
+#include "advisor/rules/loader.h"
+#include "advisor/sinks/report.h"
+#include "advisor/sources/target.h"
+#include "common/exposition.h"
+#include "common/text.h"
+
+namespace wgtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSource = WGTUNE_SOURCE_DIR;
+const std::string kFixtures = kSource + "/tests/fixtures/advisor/";
+constexpr std::string_view kInstance = "10.0.0.4:10050";
+
+// diagnoses.md: the ids are a public contract.
+const std::vector<std::string> kCatalog = {
+    "nic-ring-overflow",        "softnet-backlog-drops",   "softnet-budget-squeeze",     "udp-rcvbuf-errors",
+    "qdisc-tx-drops",           "conntrack-insert-failed", "irq-single-core",            "irqbalance-collapse",
+    "nic-queues-below-cpus",    "softirq-hot-core",        "rps-disabled",               "rfs-disabled",
+    "rss-udp-ports-not-hashed", "rss-indirection-uneven",  "wireguard-crypto-wall",      "backlog-too-small-for-rps",
+    "tcp-buffers-small",        "tcp-buffers-oversized",   "congestion-control-not-bbr", "wireguard-mtu-low",
+    "wireguard-mtu-too-high",   "wireguard-userspace",     "wireguard-handshake-stale",  "wireguard-handshake-churn",
+    "wireguard-peer-relayed",
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const RuleEngine& Engine() {
+  static const RuleEngine engine(LoadRuleDirectory(kSource + "/rules"));
+  return engine;
+}
+
+promql::Vector Samples(const std::string& text) {
+  return SamplesFromExposition(ParseExposition(text), "wgtune", kInstance);
+}
+
+// The tuned host with the overlay applied.
+promql::Vector Overlay(const std::string& overlay_text) {
+  promql::Vector host = Samples(ReadText(kFixtures + "tuned.prom"));
+  ForEachLine(overlay_text, [&](std::string_view line) {
+    if (!StartsWith(line, "# remove: ")) return;
+    promql::Vector removed = Samples(std::string(line.substr(10)) + " 0\n");
+    auto before = host.size();
+    std::erase_if(host, [&](const promql::Sample& sample) { return sample.labels == removed.at(0).labels; });
+    EXPECT_EQ(host.size(), before - 1) << "nothing to remove: " << line;
+  });
+  for (promql::Sample& sample : Samples(overlay_text)) {
+    auto same = std::find_if(host.begin(), host.end(), [&](const promql::Sample& s) { return s.labels == sample.labels; });
+    if (same != host.end()) {
+      same->value = sample.value;
+    } else {
+      host.push_back(std::move(sample));
+    }
+  }
+  return host;
+}
+
+HostEvaluation Evaluate(promql::Vector samples) {
+  promql::MemorySource source(std::move(samples));
+  return Engine().Evaluate(source, kInstance, 1764050100);
+}
+
+std::vector<const Finding*> FindingsOf(const HostEvaluation& result, std::string_view rule) {
+  std::vector<const Finding*> found;
+  for (const Finding& finding : result.findings) {
+    if (finding.rule == rule) found.push_back(&finding);
+  }
+  return found;
+}
+
+std::string Describe(const HostEvaluation& result) {
+  std::string out;
+  for (const Finding& finding : result.findings) out += "  " + finding.rule + ": " + finding.summary + "\n";
+  for (const RuleFailure& failure : result.failures) out += "  FAILED " + failure.rule + ": " + failure.message + "\n";
+  return out.empty() ? "  (none)\n" : out;
+}
+
+// Fixture files of a directory: rule id → paths.
+std::multimap<std::string, std::string> FixturesIn(const std::string& dir) {
+  std::multimap<std::string, std::string> fixtures;
+  for (const auto& entry : fs::directory_iterator(kFixtures + dir)) {
+    std::string name = entry.path().filename().string();
+    fixtures.emplace(name.substr(0, name.find('.')), entry.path().string());
+  }
+  return fixtures;
+}
+
+bool HasLabels(const Finding& finding, const std::string& wanted) {
+  promql::Vector parsed = Samples("x{" + wanted + "} 0\n");
+  for (const auto& [name, value] : parsed.at(0).labels) {
+    if (name == "__name__" || name == "job" || name == "instance") continue;
+    if (promql::LabelValue(finding.labels, name) != value) return false;
+  }
+  return true;
+}
+
+TEST(AdvisorRulesTest, EveryCatalogRuleIsBundledWithFixtures) {
+  std::set<std::string> bundled;
+  for (const CompiledRule& compiled : Engine().rules()) bundled.insert(compiled.rule.id);
+  std::multimap<std::string, std::string> fire = FixturesIn("fire"), quiet = FixturesIn("quiet");
+  for (const std::string& id : kCatalog) {
+    EXPECT_TRUE(bundled.count(id)) << id << " is in the catalog but not in rules/";
+    EXPECT_TRUE(fire.count(id)) << id << " has no fire fixture";
+    EXPECT_TRUE(quiet.count(id)) << id << " has no quiet fixture";
+  }
+  EXPECT_EQ(bundled.size(), kCatalog.size()) << "rules/ has rules the catalog does not name";
+  for (const auto& [id, path] : fire) EXPECT_TRUE(bundled.count(id)) << path << " names no rule";
+  for (const auto& [id, path] : quiet) EXPECT_TRUE(bundled.count(id)) << path << " names no rule";
+}
+
+TEST(AdvisorRulesTest, TunedHostHasNothingToFix) {
+  HostEvaluation result = Evaluate(Samples(ReadText(kFixtures + "tuned.prom")));
+  EXPECT_TRUE(result.failures.empty()) << Describe(result);
+  EXPECT_TRUE(result.findings.empty()) << "the tuned host of §10 should have no finding at all:\n" << Describe(result);
+  HostReport report{std::string(kInstance), result.findings, result.failures, ""};
+  EXPECT_TRUE(IsTuned(report));
+  EXPECT_NE(TextReport({report}).find("tuning has reached its limit (§10)"), std::string::npos);
+}
+
+TEST(AdvisorRulesTest, FireFixtures) {
+  for (const auto& [rule, path] : FixturesIn("fire")) {
+    SCOPED_TRACE(path);
+    const std::string overlay = ReadText(path);
+    HostEvaluation result = Evaluate(Overlay(overlay));
+    EXPECT_TRUE(result.failures.empty()) << Describe(result);
+    std::vector<const Finding*> found = FindingsOf(result, rule);
+    ASSERT_FALSE(found.empty()) << rule << " did not fire; findings:\n" << Describe(result);
+    // The finding the expectations are about: the one with the expected labels.
+    const Finding* finding = found.front();
+    ForEachLine(overlay, [&](std::string_view line) {
+      if (StartsWith(line, "# expect-labels: ")) {
+        const std::string wanted(line.substr(17));
+        auto match = std::find_if(found.begin(), found.end(), [&](const Finding* f) { return HasLabels(*f, wanted); });
+        ASSERT_NE(match, found.end()) << "no " << rule << " finding with " << wanted << "; findings:\n" << Describe(result);
+        finding = *match;
+      }
+    });
+    ForEachLine(overlay, [&](std::string_view line) {
+      auto expect = [&](std::string_view key, const std::string& text, bool present) {
+        if (!StartsWith(line, key)) return;
+        const std::string wanted(line.substr(key.size()));
+        EXPECT_EQ(text.find(wanted) != std::string::npos, present)
+            << (present ? "missing " : "unwanted ") << "\"" << wanted << "\" in:\n" << text;
+      };
+      expect("# expect-summary: ", finding->summary, true);
+      expect("# expect-description: ", finding->description, true);
+      expect("# expect-remediation: ", finding->remediation, true);
+      expect("# expect-no-remediation: ", finding->remediation, false);
+      if (StartsWith(line, "# expect-value: ")) {
+        EXPECT_DOUBLE_EQ(finding->value, *ParseDouble(line.substr(16)));
+      }
+      if (StartsWith(line, "# expect-severity: ")) {
+        EXPECT_EQ(SeverityName(finding->severity), line.substr(19));
+      }
+    });
+    // Every text rendered: no template left unexpanded, no Go "<no value>".
+    for (const std::string* text : {&finding->summary, &finding->description, &finding->remediation, &finding->verify}) {
+      EXPECT_EQ(text->find("{{"), std::string::npos) << *text;
+      EXPECT_EQ(text->find("<no value>"), std::string::npos) << *text;
+      EXPECT_FALSE(text->empty()) << rule;
+    }
+  }
+}
+
+TEST(AdvisorRulesTest, QuietFixtures) {
+  for (const auto& [rule, path] : FixturesIn("quiet")) {
+    SCOPED_TRACE(path);
+    HostEvaluation result = Evaluate(Overlay(ReadText(path)));
+    EXPECT_TRUE(result.failures.empty()) << Describe(result);
+    EXPECT_TRUE(FindingsOf(result, rule).empty()) << rule << " fired on its near miss:\n" << Describe(result);
+  }
+}
+
+// The guide's §3.2 host as the exporter really reports it (the golden end-to-end output):
+// what an operator of that host must be told, in numbers and commands.
+TEST(AdvisorRulesTest, TheGuidesUntunedHost) {
+  HostEvaluation result = Evaluate(Samples(ReadText(kSource + "/tests/fixtures/e2e/golden.prom")));
+  EXPECT_TRUE(result.failures.empty()) << Describe(result);
+  std::set<std::string> fired;
+  for (const Finding& finding : result.findings) fired.insert(finding.rule);
+  for (const char* rule : {"irq-single-core", "irqbalance-collapse", "softnet-backlog-drops", "softnet-budget-squeeze",
+                           "nic-ring-overflow", "udp-rcvbuf-errors", "qdisc-tx-drops", "wireguard-mtu-low",
+                           "rps-disabled", "tcp-buffers-small", "congestion-control-not-bbr", "wireguard-peer-relayed"}) {
+    EXPECT_TRUE(fired.count(rule)) << rule << " should fire on the guide's host; findings:\n" << Describe(result);
+  }
+  for (const char* rule : {"wireguard-userspace", "wireguard-mtu-too-high", "tcp-buffers-oversized",
+                           "nic-queues-below-cpus", "wireguard-handshake-stale"}) {
+    EXPECT_FALSE(fired.count(rule)) << rule << " should not fire on the guide's host";
+  }
+  const Finding* irq = FindingsOf(result, "irq-single-core").at(0);
+  EXPECT_EQ(promql::LabelValue(irq->labels, "cpu"), "1");
+  for (const char* line : {"systemctl stop irqbalance && systemctl disable irqbalance", "echo 1 > /proc/irq/25/smp_affinity",
+                           "echo 2 > /proc/irq/26/smp_affinity", "echo 4 > /proc/irq/27/smp_affinity",
+                           "echo 8 > /proc/irq/28/smp_affinity"}) {
+    EXPECT_NE(irq->remediation.find(line), std::string::npos) << irq->remediation;
+  }
+  // Findings come ordered by expected gain: the tunnel's MTU and the IRQ spread before buffers.
+  auto position = [&](std::string_view rule) {
+    return std::find_if(result.findings.begin(), result.findings.end(), [&](const Finding& f) { return f.rule == rule; }) -
+           result.findings.begin();
+  };
+  EXPECT_LT(position("wireguard-mtu-low"), position("irq-single-core"));
+  EXPECT_LT(position("irq-single-core"), position("softnet-backlog-drops"));
+  EXPECT_LT(position("softnet-backlog-drops"), position("tcp-buffers-small"));
+}
+
+TEST(AdvisorRulesTest, SiteParamsChangeThresholds) {
+  std::string dir = testing::TempDir() + "/wgtune-site-params";
+  fs::create_directories(dir);
+  std::ofstream(dir + "/site.toml") << "[params.softnet-backlog-drops]\nrate = 5000\n";
+  RuleSet set = LoadRuleDirectory(kSource + "/rules");
+  ApplyParamOverrides(set.rules, dir + "/site.toml");
+  RuleEngine engine(set);
+  promql::MemorySource source(Overlay(ReadText(kFixtures + "fire/softnet-backlog-drops.prom")));  // 2500/s
+  HostEvaluation result = engine.Evaluate(source, kInstance, 1764050100);
+  EXPECT_TRUE(FindingsOf(result, "softnet-backlog-drops").empty()) << Describe(result);
+}
+
+}  // namespace
+}  // namespace wgtune
