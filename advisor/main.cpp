@@ -25,6 +25,7 @@
 #include "advisor/sinks/alertmanager.h"
 #include "advisor/sinks/prometheus_rules.h"
 #include "advisor/sinks/report.h"
+#include "advisor/sinks/rules_doc.h"
 #include "advisor/sources/fleet.h"
 #include "advisor/sources/prometheus_api.h"
 #include "common/logging.h"
@@ -88,8 +89,11 @@ CLI::Validator DurationValidator() {
 double Seconds(const std::string& text) { return *ParsePrometheusDuration(text); }
 
 void AddSourceOptions(CLI::App& command, Options& options, std::string& scrape_timeout) {
+  // One value per flag, accumulated: so that a positional argument (the query's expression,
+  // which may start with '-') is never taken as one more target.
   auto* target = command.add_option("--target", options.targets,
-                                    "Exporter to scrape directly: host:port or URL (repeatable); the default source");
+                                    "Exporter to scrape directly: host:port or URL (repeatable); the default source")
+                     ->allow_extra_args(false);
   auto* prometheus = command.add_option("--prometheus", options.prometheus,
                                         "Prometheus server to evaluate through (its HTTP API), for a whole fleet");
   target->excludes(prometheus);
@@ -115,10 +119,12 @@ Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rat
     cache = std::make_unique<CachingSource>(*api);
     hosts = PrometheusHosts(*cache, options.prometheus, evaluation.time, options.scrape_timeout);
   } else {
+    // A just-started exporter may not listen yet, and has no rates before its second
+    // sample: within the deadline both are waited for, not reported as a verdict.
     for (;;) {
       hosts = ScrapeHosts(options.targets, options.scrape_timeout);
       bool pending = false;
-      for (const Host& host : hosts) pending = pending || host.rates_pending;
+      for (const Host& host : hosts) pending = pending || host.rates_pending || !host.error.empty();
       if (!pending || UnixNow() >= rates_deadline) break;
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
@@ -129,7 +135,7 @@ Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rat
     report.instance = host.instance;
     report.error = host.error;
     if (host.rates_pending) {
-      report.error = "the exporter has not published its rates (*_per_second, *_ratio) yet: it needs two samples "
+      report.error = "the exporter has not published its rates (*_per_second) yet: it needs two samples "
                      "(--sample.interval apart); try again";
     }
     if (report.error.empty()) {
@@ -388,13 +394,15 @@ int Main(int argc, char** argv) {
   check->add_option("--format", options.format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
-  check->add_option("--wait-for-rates", wait_for_rates, "How long to wait for a just-started exporter's rates")
+  check->add_option("--wait-for-rates", wait_for_rates,
+                    "How long to wait for a just-started exporter to answer and publish its rates")
       ->check(DurationValidator())
       ->capture_default_str();
 
   CLI::App* run = app.add_subcommand("run", "Evaluate every interval, post alerts to Alertmanager, serve /metrics");
   AddSourceOptions(*run, options, scrape_timeout);
-  run->add_option("--alertmanager", options.alertmanagers, "Alertmanager base URL (repeatable: every one gets every alert)");
+  run->add_option("--alertmanager", options.alertmanagers, "Alertmanager base URL (repeatable: every one gets every alert)")
+      ->allow_extra_args(false);
   run->add_option("--interval", interval, "Evaluation interval")->check(DurationValidator())->capture_default_str();
   run->add_option("--web.listen-address", options.listen_address, "Address to serve /metrics on")->capture_default_str();
   run->add_option("--web.telemetry-path", options.telemetry_path, "Path of the metrics")->capture_default_str();
@@ -405,6 +413,8 @@ int Main(int argc, char** argv) {
   export_command->require_subcommand(1);
   CLI::App* prometheus_rules =
       export_command->add_subcommand("prometheus-rules", "The rules as a Prometheus alerting-rules YAML file");
+  CLI::App* rules_markdown =
+      export_command->add_subcommand("rules-markdown", "The rules' runbook as Markdown (docs/rules.md)");
 
   CLI::App* query = app.add_subcommand("query", "Evaluate one PromQL expression as the rules see the data; JSON as Prometheus's API");
   AddSourceOptions(*query, options, scrape_timeout);
@@ -426,6 +436,10 @@ int Main(int argc, char** argv) {
     if (run->parsed()) return Run(options);
     if (lint->parsed()) return Lint(options);
     if (prometheus_rules->parsed()) return ExportPrometheusRules(options);
+    if (rules_markdown->parsed()) {
+      std::cout << RulesMarkdown(RuleEngine(LoadRules(options)));
+      return kExitClean;
+    }
     if (query->parsed()) return Query(options);
   } catch (const CLI::ValidationError& error) {
     std::cerr << "wgtune-advisor: " << error.what() << "\n";

@@ -313,6 +313,18 @@ void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_t
   for (auto& [target, value] : changes) *target = std::move(value);
 }
 
+std::string FormatPrometheusDuration(double seconds) {
+  auto total = static_cast<long long>(seconds);
+  std::string out;
+  for (auto [unit, length] : {std::pair{"d", 86400LL}, {"h", 3600LL}, {"m", 60LL}, {"s", 1LL}}) {
+    if (total >= length) {
+      out += std::to_string(total / length) + unit;
+      total %= length;
+    }
+  }
+  return out.empty() ? "0s" : out;
+}
+
 std::string ParamText(const RuleParam& param) {
   if (const auto* text = std::get_if<std::string>(&param)) return *text;
   char buffer[64];

@@ -73,6 +73,9 @@ void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_t
 // malformed (units must be in decreasing order, each at most once).
 std::optional<double> ParsePrometheusDuration(std::string_view text);
 
+// The inverse for whole seconds: 330 → "5m30s", 0 → "0s".
+std::string FormatPrometheusDuration(double seconds);
+
 // ^[a-z][a-z0-9]*(-[a-z0-9]+)*$
 bool IsKebabCase(std::string_view id);
 

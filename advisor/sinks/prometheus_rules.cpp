@@ -15,16 +15,6 @@ namespace {
 // A YAML double-quoted scalar: JSON's string syntax is a subset of it.
 std::string Quote(const std::string& text) { return nlohmann::json(text).dump(); }
 
-// "1h30m", "5m", "30s": the loader accepted the rule's `for`, so whole seconds suffice.
-std::string Duration(double seconds) {
-  auto total = static_cast<long long>(seconds);
-  std::string out;
-  if (total >= 3600) out += std::to_string(total / 3600) + "h", total %= 3600;
-  if (total >= 60) out += std::to_string(total / 60) + "m", total %= 60;
-  if (total > 0 || out.empty()) out += std::to_string(total) + "s";
-  return out;
-}
-
 // Whether the expression labels its own findings with a severity (label_replace into
 // "severity" anywhere in the tree): then a rule-level severity label would overwrite it.
 bool GradesSeverity(const promql::Expr& expr) {
@@ -97,7 +87,7 @@ std::string PrometheusRulesYaml(const RuleEngine& engine, const std::string& run
     }
     out += "      - alert: " + AlertName(rule.id) + "\n";
     out += "        expr: " + Quote(compiled.expr) + "\n";
-    if (rule.for_seconds > 0) out += "        for: " + Duration(rule.for_seconds) + "\n";
+    if (rule.for_seconds > 0) out += "        for: " + FormatPrometheusDuration(rule.for_seconds) + "\n";
     out += "        labels:\n          rule: " + Quote(rule.id) + "\n";
     if (!GradesSeverity(*compiled.tree)) out += "          severity: " + std::string(SeverityName(rule.severity)) + "\n";
     out += "        annotations:\n";

@@ -56,7 +56,8 @@ bool RatesPending(const promql::Vector& samples) {
   for (const promql::Sample& sample : samples) {
     std::string_view name = promql::LabelValue(sample.labels, "__name__");
     if (!StartsWith(name, "wgtune_")) continue;
-    if (EndsWith(name, "_per_second") || EndsWith(name, "_ratio")) return false;
+    // Only rates: some shares (_ratio) come from one sample, such as the RSS table's.
+    if (EndsWith(name, "_per_second")) return false;
     if (EndsWith(name, "_total")) counters = true;
   }
   return counters;

@@ -53,7 +53,8 @@ std::string TargetUrl(const std::string& target);
 std::vector<Host> ScrapeHosts(const std::vector<std::string>& targets, double timeout_seconds);
 
 // Whether an exporter's scrape shows counters but none of the live rates it computes between
-// two samples: a wgtune-exporter that just started. Rules over rates would see nothing.
+// two samples (*_per_second): a wgtune-exporter that just started. Rules over rates would see
+// nothing.
 bool RatesPending(const promql::Vector& samples);
 
 // The hosts (instance label values) of a Prometheus server that have wgtune-exporter series,

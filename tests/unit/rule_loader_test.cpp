@@ -230,6 +230,17 @@ TEST(RuleLoaderTest, NamedTemplates) {
   EXPECT_EQ(LoadError(number), number + ":2: template \"fix\" must be a string, not integer");
 }
 
+TEST(RuleLoaderTest, FormatPrometheusDuration) {
+  EXPECT_EQ(FormatPrometheusDuration(0), "0s");
+  EXPECT_EQ(FormatPrometheusDuration(30), "30s");
+  EXPECT_EQ(FormatPrometheusDuration(330), "5m30s");
+  EXPECT_EQ(FormatPrometheusDuration(5400), "1h30m");
+  EXPECT_EQ(FormatPrometheusDuration(90000), "1d1h");
+  for (const char* text : {"5m30s", "1h30m", "2d3h4m5s"}) {
+    EXPECT_EQ(FormatPrometheusDuration(*ParsePrometheusDuration(text)), text);
+  }
+}
+
 TEST(RuleLoaderTest, ExpandParams) {
   Rule rule;
   rule.id = "r";

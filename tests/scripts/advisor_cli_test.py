@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""wgtune-advisor's commands against a real wgtune-exporter on the guide's fixture host.
+
+- check waits for a just-started exporter's rates rather than calling the host healthy, then
+  reports the guide's findings (exit 1) in text, JSON and Markdown; without the wait it says
+  the rates are missing (exit 2); an unreachable target is an error (exit 2);
+- lint passes the bundled rules and refuses broken ones with file, line and rule id (exit 2);
+- export prometheus-rules writes a file `promtool check rules` accepts.
+Usage: advisor_cli_test.py ADVISOR EXPORTER SOURCE_DIR
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from exposition import stop, wait_for
+
+advisor, exporter, source = sys.argv[1], sys.argv[2], sys.argv[3]
+fixtures = os.path.join(source, 'tests/fixtures/e2e')
+rules = os.path.join(source, 'rules')
+
+
+def run(*args, timeout=60):
+    started = time.monotonic()
+    result = subprocess.run([advisor, *args], capture_output=True, text=True, timeout=timeout)
+    return result, time.monotonic() - started
+
+
+def start_exporter(root, log_path):
+    shutil.copytree(os.path.join(fixtures, 'sample1'), root, symlinks=True, dirs_exist_ok=True)
+    log = open(log_path, 'w')
+    process = subprocess.Popen(
+        [exporter, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
+         '--path.sysfs=' + root + '/sys', '--collector.ethtool.replay-dir=' + root + '/ethtool',
+         '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
+         '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=3',
+         '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
+        stderr=log)
+    port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
+                    'the listening log line').group(1)
+    return process, '127.0.0.1:' + port
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    # A freshly started exporter has no rates: without waiting, check refuses to judge.
+    process, target = start_exporter(os.path.join(tmp, 'host0'), os.path.join(tmp, 'exporter0.log'))
+    try:
+        result, _ = run('check', '--rules', rules, '--target', target, '--wait-for-rates', '0s')
+        assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+        assert 'has not published its rates' in result.stdout, result.stdout
+    finally:
+        stop(process)
+
+    # Started again, with the second sample's counters in place before it is taken.
+    process, target = start_exporter(os.path.join(tmp, 'host1'), os.path.join(tmp, 'exporter1.log'))
+    try:
+        shutil.copytree(os.path.join(fixtures, 'sample2'), os.path.join(tmp, 'host1'), symlinks=True,
+                        dirs_exist_ok=True)
+        result, took = run('check', '--rules', rules, '--target', target, '--format', 'json',
+                           '--wait-for-rates', '30s')
+        assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+        assert took >= 1, 'check did not wait for the second sample (%.1fs)' % took
+        report = json.loads(result.stdout)
+        assert report['hosts'] == [{'instance': target, 'tuned': False, 'error': '', 'failures': []}], report['hosts']
+        by_rule = {f['rule']: f for f in report['findings']}
+        irq = by_rule['irq-single-core']
+        assert irq['severity'] == 'critical' and irq['instance'] == target, irq
+        assert irq['labels'] == {'cpu': '1', 'device': 'enP30832s1', 'driver': 'mlx5_core'}, irq['labels']
+        for line in ('systemctl stop irqbalance && systemctl disable irqbalance',
+                     'echo 1 > /proc/irq/25/smp_affinity', 'echo 8 > /proc/irq/28/smp_affinity'):
+            assert line in irq['remediation'].splitlines(), irq['remediation']
+        assert 'echo f > /sys/class/net/eth0/queues/rx-0/rps_cpus' in by_rule['rps-disabled']['remediation']
+        assert 'sysctl -w net.core.netdev_max_backlog=10000' in by_rule['softnet-backlog-drops']['remediation']
+        assert by_rule['softnet-backlog-drops']['persist'][0] == \
+            "echo 'net.core.netdev_max_backlog = 10000' >> /etc/sysctl.d/99-netbird-tuning.conf"
+        assert 'ip link set wt0 mtu 1420' in by_rule['wireguard-mtu-low']['remediation']
+        order = [f['rule'] for f in report['findings']]
+        assert order.index('wireguard-mtu-low') < order.index('irq-single-core') < order.index('tcp-buffers-small'), order
+
+        result, _ = run('check', '--rules', rules, '--target', target)
+        assert result.returncode == 1
+        assert re.match(r'wgtune-advisor: %s — \d+ findings \(\d+ critical, \d+ warning, \d+ info\), ordered by '
+                        r'expected gain\n' % re.escape(target), result.stdout), result.stdout[:300]
+        assert '[critical] irq-single-core — enP30832s1 (mlx5_core): CPU1 handles 98.8% of NIC interrupts' \
+            in result.stdout, result.stdout
+        result, _ = run('check', '--rules', rules, '--target', target, '--format', 'markdown')
+        assert result.returncode == 1 and '```sh\nsystemctl stop irqbalance' in result.stdout, result.stdout[:500]
+
+        # The same host through a site's params: with every threshold out of reach, fewer findings.
+        site = os.path.join(tmp, 'site.toml')
+        with open(site, 'w') as f:
+            f.write('[params.irq-single-core]\nshare = 0.999\n')
+        result, _ = run('check', '--rules', rules, '--rules.params', site, '--target', target, '--format', 'json')
+        assert 'irq-single-core' not in {f['rule'] for f in json.loads(result.stdout)['findings']}
+    finally:
+        stop(process)
+
+    # Nobody listening: an error, not a clean bill of health.
+    result, took = run('check', '--rules', rules, '--target', target, '--scrape.timeout', '1s', '--wait-for-rates', '3s')
+    assert result.returncode == 2, (result.returncode, result.stdout)
+    assert took >= 3, 'an unreachable target is retried within the wait (%.1fs)' % took
+    assert 'not checked' in result.stdout, result.stdout
+
+    # lint: clean bundled rules; a broken file named by file, line and rule.
+    result, _ = run('lint', '--rules', rules)
+    assert result.returncode == 0, result.stderr
+    broken = os.path.join(tmp, 'broken-rules')
+    shutil.copytree(rules, broken)
+    with open(os.path.join(broken, 'zz-site.toml'), 'w') as f:
+        f.write('[[rule]]\nid = "site-typo"\nseverity = "warning"\nexpr = "wgtune_softnet_droped_per_second > 1"\n'
+                'summary = "s"\ndescription = "d"\nremediation = "r"\n\n'
+                '[[rule]]\nid = "site-syntax"\nseverity = "warning"\nexpr = "sum by (cpu (x)"\n'
+                'summary = "s"\ndescription = "d"\nremediation = "r"\n')
+    result, _ = run('lint', '--rules', broken)
+    assert result.returncode == 2, result
+    path = os.path.join(broken, 'zz-site.toml')
+    assert '%s:1: rule site-typo: expr: unknown metric wgtune_softnet_droped_per_second' % path in result.stderr, \
+        result.stderr
+    assert '%s:9: rule site-syntax: expr: position ' % path in result.stderr, result.stderr
+    with open(os.path.join(broken, 'zz-site.toml'), 'w') as f:
+        f.write('[[rule]]\nid = "site-typo"\nseverity = "high"\n')
+    result, _ = run('lint', '--rules', broken)
+    assert result.returncode == 2 and 'zz-site.toml:3: rule site-typo: severity must be critical, warning or info' \
+        in result.stderr, result.stderr
+    result, _ = run('check', '--rules', broken, '--target', target)
+    assert result.returncode == 2 and 'zz-site.toml:3: rule site-typo' in result.stderr, result.stderr
+
+    # export: the same rules for Prometheus, which promtool accepts.
+    result, _ = run('export', 'prometheus-rules', '--rules', rules)
+    assert result.returncode == 0, result.stderr
+    exported = os.path.join(tmp, 'wgtune-rules.yml')
+    with open(exported, 'w') as f:
+        f.write(result.stdout)
+    check = subprocess.run(['promtool', 'check', 'rules', exported], capture_output=True, text=True)
+    assert check.returncode == 0 and 'SUCCESS: 25 rules found' in check.stdout, check.stdout + check.stderr
+
+print('advisor_cli: ok')
