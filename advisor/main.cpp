@@ -2,10 +2,6 @@
 // change on each host (check), keeps Alertmanager informed (run), checks rule files (lint),
 // exports them for Prometheus (export prometheus-rules), and answers one PromQL query over
 // the same sources (query), the way the rules see them.
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -31,6 +27,7 @@
 #include "common/logging.h"
 #include "common/metric_set.h"
 #include "common/metrics_server.h"
+#include "common/stop_signals.h"
 #include "common/text.h"
 
 namespace wgtune {
@@ -277,11 +274,7 @@ int Run(const Options& options) {
   if (options.targets.empty() && options.prometheus.empty()) {
     throw CLI::ValidationError("run", "one of --target or --prometheus is required");
   }
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  StopSignals stop_signals;  // before any thread starts
 
   std::map<std::string, double> for_seconds;
   for (const CompiledRule& compiled : engine.rules()) for_seconds[compiled.rule.id] = compiled.rule.for_seconds;
@@ -357,10 +350,7 @@ int Run(const Options& options) {
       wake.wait_for(lock, std::chrono::duration<double>(options.interval), [&] { return stopping; });
     }
   });
-  std::thread signals([&] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    Log(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
+  stop_signals.Watch([&] {
     {
       std::lock_guard lock(mutex);
       stopping = true;
@@ -369,9 +359,8 @@ int Run(const Options& options) {
     server.Stop();
   });
   server.Serve();
-  kill(getpid(), SIGTERM);
+  stop_signals.StopAndJoin();
   evaluating.join();
-  signals.join();
   return kExitClean;
 }
 

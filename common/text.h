@@ -49,6 +49,11 @@ std::optional<double> ParseDouble(std::string_view field);
 // quoting of Prometheus label values and of logfmt values alike.
 void AppendEscaped(std::string& out, std::string_view value);
 
+// `value` in double quotes as Go's strconv.Quote writes ASCII text: \" \\ \a \b \f \n \r
+// \t \v, other control bytes as \xNN, everything else (UTF-8 included) as is. PromQL string
+// literals read it back, and Prometheus's error messages quote this way.
+std::string GoQuote(std::string_view value);
+
 // A duration as Prometheus flags write it: 5 → "5s", 1.5 → "1.5s".
 std::string FormatSeconds(double seconds);
 

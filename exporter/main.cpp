@@ -1,8 +1,5 @@
 // wgtune-exporter: flags → collectors → sampler thread → HTTP server.
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +9,7 @@
 
 #include "common/logging.h"
 #include "common/metrics_server.h"
+#include "common/stop_signals.h"
 #include "common/text.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
@@ -37,12 +35,7 @@ int Run(int argc, char** argv) {
   if (int code = ParseExporterConfig(argc, argv, config); code >= 0) return code;
   ConfigureLogging(config.log_level, config.log_format);
 
-  // SIGINT/SIGTERM are taken by one thread with sigwait; block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  StopSignals stop_signals;  // before any thread starts
 
   std::vector<NamedCollector> collectors = CreateEnabledCollectors(config);
   std::string enabled;
@@ -78,10 +71,7 @@ int Run(int argc, char** argv) {
       if (next < std::chrono::steady_clock::now()) next = std::chrono::steady_clock::now() + period;
     }
   });
-  std::thread signals([&] {
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-    Log(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
+  stop_signals.Watch([&] {
     {
       std::lock_guard lock(mutex);
       stopping = true;
@@ -91,10 +81,9 @@ int Run(int argc, char** argv) {
   });
 
   server.Serve();
-  // Serve() also returns when the server fails; wake the signal thread in any case.
-  kill(getpid(), SIGTERM);
+  // Serve() also returns when the server fails: stop the sampler in any case.
+  stop_signals.StopAndJoin();
   sampling.join();
-  signals.join();
   return 0;
 }
 

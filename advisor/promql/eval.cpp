@@ -14,6 +14,9 @@
 #include <set>
 #include <unordered_map>
 #include <utility>
+#include <vector>
+
+#include "common/text.h"
 
 namespace wgtune::promql {
 namespace {
@@ -109,35 +112,6 @@ void CheckUniqueLabelSets(const Vector& vector, size_t position) {
 // ---------------------------------------------------------------------------------------------
 // Go formatting, so that error messages read like Prometheus's.
 
-// strconv.Quote for the ASCII range; other bytes are passed through as UTF-8.
-std::string GoQuote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\x";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // labels.Labels.String(): {a="1", b="2"}, the metric name included as __name__.
 std::string FormatLabels(const Labels& labels) {

@@ -284,34 +284,6 @@ std::string EncodeRune(uint32_t r) {
   return out;
 }
 
-// strconv.Quote for printable text: escapes quotes, backslashes and control characters.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  static const char* hex = "0123456789abcdef";
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += ch;  // UTF-8 passes through
-        }
-    }
-  }
-  return out + "\"";
-}
 
 // `operand`: v is an operand of print/printf itself, not an element of a list or map nor a
 // value the template prints; fmt writes a sample (a *template.sample) there as &{...}.
@@ -362,7 +334,7 @@ std::string FormatValue(const Value& v, const Spec& spec, bool operand) {
           }
           return Pad(s, spec, false);
         }
-        case 'q': return Pad(Quote(v.string), spec, false);
+        case 'q': return Pad(GoQuote(v.string), spec, false);
         case 'x': case 'X': {
           std::string out = spec.sharp ? (verb == 'x' ? "0x" : "0X") : "";
           const char* hex = verb == 'x' ? "0123456789abcdef" : "0123456789ABCDEF";
@@ -867,7 +839,7 @@ double FloatArg(const Args& args, size_t i) {
     std::string_view s = v.string;
     if (!s.empty() && s[0] == '+' && s.size() > 1 && s[1] != '-') s.remove_prefix(1);
     if (auto parsed = ParseDouble(s)) return *parsed;
-    throw FuncError{"strconv.ParseFloat: parsing " + Quote(v.string) + ": invalid syntax"};
+    throw FuncError{"strconv.ParseFloat: parsing " + GoQuote(v.string) + ": invalid syntax"};
   }
   throw FuncError{"can't convert " + TypeName(v) + " to float"};
 }
@@ -929,11 +901,11 @@ bool LabelsLess(const promql::Labels& a, const promql::Labels& b) {
 Value Query(Args& args, const CallContext& ctx) {
   const std::string& expr = StringArg(args, 0);
   promql::Vector vector;
-  if (!ctx.query) throw FuncError{"error executing query " + Quote(expr) + ": no query engine", true};
+  if (!ctx.query) throw FuncError{"error executing query " + GoQuote(expr) + ": no query engine", true};
   try {
     vector = ctx.query(expr);
   } catch (const std::exception& e) {
-    throw FuncError{"error executing query " + Quote(expr) + ": " + e.what(), true};
+    throw FuncError{"error executing query " + GoQuote(expr) + ": " + e.what(), true};
   }
   std::stable_sort(vector.begin(), vector.end(),
                    [](const promql::Sample& a, const promql::Sample& b) { return LabelsLess(a.labels, b.labels); });
@@ -1074,7 +1046,7 @@ std::regex CompileRegex(std::string_view pattern) {
   try {
     return std::regex(pattern.begin(), pattern.end(), flags);
   } catch (const std::regex_error& e) {
-    throw FuncError{"error parsing regexp " + Quote(pattern) + ": " + e.what()};
+    throw FuncError{"error parsing regexp " + GoQuote(pattern) + ": " + e.what()};
   }
 }
 
@@ -1299,7 +1271,7 @@ Value IntFn(Args& args, const CallContext&) {
   } else if (v.kind == Kind::kString) {
     if (auto i = ParseInt(v.string)) return Value::Int(*i);
     auto parsed = ParseDouble(v.string);
-    if (!parsed) throw FuncError{"cannot convert " + Quote(v.string) + " to int"};
+    if (!parsed) throw FuncError{"cannot convert " + GoQuote(v.string) + " to int"};
     d = *parsed;
   } else {
     WrongType(0, "number or string", v);
@@ -1413,7 +1385,7 @@ class Parser {
     switch (t.kind) {
       case Tok::kEOF: return "EOF";
       case Tok::kRightDelim: return "}}";
-      case Tok::kString: return Quote(t.text);
+      case Tok::kString: return GoQuote(t.text);
       default: return "\"" + t.text + "\"";
     }
   }

@@ -24,31 +24,6 @@ std::string_view OperatorText(promql::MatchOp op) {
   return "=";
 }
 
-void AppendQuoted(std::string& out, std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : value) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        // The PromQL lexer would take most raw control characters, but a query log or an
-        // error message showing them would not be readable.
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\x";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xf];
-        } else {
-          out += c;  // UTF-8 passes through: PromQL strings are UTF-8
-        }
-    }
-  }
-  out += '"';
-}
 
 [[noreturn]] void Malformed(std::string_view why) {
   throw PrometheusApiError("malformed query response: " + std::string(why));
@@ -126,7 +101,7 @@ std::string FormatSelector(const std::vector<promql::LabelMatcher>& matchers) {
     if (i > 0) out += ',';
     out += matchers[i].name;
     out += OperatorText(matchers[i].op);
-    AppendQuoted(out, matchers[i].value);
+    out += GoQuote(matchers[i].value);
   }
   out += '}';
   return out;

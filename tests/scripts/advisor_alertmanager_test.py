@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import threading
 import time
 import urllib.request
 
-from exposition import fetch, parse, stop
+from exposition import fetch, free_port, parse, serve_metrics, stop, tail, wait_for as until
 
 binary, source = sys.argv[1], sys.argv[2]
 ALERTMANAGER = shutil.which('prometheus-alertmanager') or shutil.which('alertmanager')
@@ -35,57 +34,10 @@ REMEDIATION_LINE = 'echo 1 > /proc/irq/25/smp_affinity'
 DEADLINE = 20  # seconds for each step
 
 
-def until(predicate, seconds, what, last=None):
-    """Polls predicate until it returns something true; on timeout shows its last result."""
-    deadline = time.monotonic() + seconds
-    result = None
-    while time.monotonic() < deadline:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except OSError as error:
-            result = error
-        time.sleep(0.1)
-    raise AssertionError('timed out after %ss waiting for %s; last seen: %r' % (seconds, what, result))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
-def serve(handler_class):
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler_class)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def unix(rfc3339):
     """RFC 3339 (Alertmanager may write up to nanoseconds) to unix seconds."""
     text = re.sub(r'(\.\d{6})\d+', r'\1', rfc3339.replace('Z', '+00:00'))
     return datetime.datetime.fromisoformat(text).timestamp()
-
-
-class Fixture(http.server.BaseHTTPRequestHandler):
-    """The exporter: /metrics serves whichever file `body` holds now."""
-    body = b''
-
-    def do_GET(self):
-        if self.path.split('?')[0] != '/metrics':
-            self.send_error(404)
-            return
-        body = Fixture.body
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-        self.send_header('Content-Length', str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
 
 
 class Webhook(http.server.BaseHTTPRequestHandler):
@@ -160,13 +112,6 @@ class Alertmanager:
         return [a for a in self.alerts() if a['labels'].get('alertname') == ALERTNAME]
 
 
-def tail(path, lines=30):
-    try:
-        return ''.join(open(path, errors='replace').readlines()[-lines:])
-    except OSError:
-        return '(no log)'
-
-
 def main():
     assert ALERTMANAGER, 'prometheus-alertmanager not found; run deploy/bootstrap.sh --test'
     golden = open(os.path.join(source, 'tests/fixtures/e2e/golden.prom'), 'rb').read()
@@ -192,9 +137,11 @@ def main():
         assert cut > 0, 'no `for = "..."` found in the rules'
 
         # 2, 3. The exporter and the webhook.
-        Fixture.body = golden
-        fixture = serve(Fixture)
-        webhook = serve(Webhook)
+        current = {'body': golden}
+        fixture = serve_metrics(lambda: current['body'])
+        webhook = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Webhook)
+        webhook.daemon_threads = True
+        threading.Thread(target=webhook.serve_forever, daemon=True).start()
         servers += [fixture, webhook]
         instance = '127.0.0.1:%d' % fixture.server_address[1]
         webhook_url = 'http://127.0.0.1:%d/hook' % webhook.server_address[1]
@@ -333,7 +280,7 @@ def main():
 
         # 6f. The host is tuned: the alert resolves everywhere.
         resolved_at = time.time()
-        Fixture.body = tuned
+        current['body'] = tuned
 
         def resolved_in(manager):
             now = time.time()

@@ -16,25 +16,22 @@ Usage: advisor_promql_diff_test.py ADVISOR_BINARY SOURCE_DIR
 """
 import concurrent.futures
 import glob
-import http.server
 import json
 import math
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from exposition import LABEL, SAMPLE  # noqa: E402
+from exposition import LABEL, SAMPLE, free_port, serve_metrics, tail  # noqa: E402
 
 MIN_NONEMPTY_RULES = 15
 STARTUP_SECONDS = 60
@@ -311,35 +308,6 @@ def build_hosts(source):
 # ---------------------------------------------------------------------------------------------
 # Serving, Prometheus.
 
-def serve(text):
-    body = text.encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            if self.path.split('?')[0] != '/metrics':
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-            self.send_header('Content-Length', str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def prometheus_get(base, path, **params):
     """The API's JSON; an error response (4xx/5xx with a JSON body) is returned, not raised."""
     url = base + path + '?' + urllib.parse.urlencode(params)
@@ -378,13 +346,6 @@ def wait_for_scrapes(base, process, log_path, count):
         time.sleep(0.25)
     raise Failure('timed out after %ss waiting for %d healthy targets scraped twice (up: %s, scraped twice: %s)\n%s'
                   % (STARTUP_SECONDS, count, up, scraped, tail(log_path)))
-
-
-def tail(path, lines=30):
-    try:
-        return ''.join(open(path).readlines()[-lines:])
-    except OSError:
-        return ''
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,7 +467,7 @@ def run(advisor, source, root):
     prometheus = None
     try:
         for _, text in hosts:
-            servers.append(serve(text))
+            servers.append(serve_metrics(lambda body=text.encode(): body))
         targets = ['127.0.0.1:%d' % server.server_address[1] for server in servers]
         names = {target: name for target, (name, _) in zip(targets, hosts)}
         instance_of = {name: target for target, name in names.items()}

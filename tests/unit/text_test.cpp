@@ -46,5 +46,12 @@ TEST(TextTest, Trim) {
   EXPECT_EQ(Trim(""), "");
 }
 
+TEST(TextTest, GoQuote) {
+  EXPECT_EQ(GoQuote("eth0"), "\"eth0\"");
+  EXPECT_EQ(GoQuote("a\"b\\c\n\t"), R"("a\"b\\c\n\t")");
+  EXPECT_EQ(GoQuote(std::string_view("\x01\x7f\a", 3)), R"("\x01\x7f\a")");
+  EXPECT_EQ(GoQuote("µs ✓"), "\"µs ✓\"");  // UTF-8 as is
+}
+
 }  // namespace
 }  // namespace wgtune
