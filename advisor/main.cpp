@@ -159,7 +159,7 @@ int Check(const Options& options) {
     std::cout << TextReport(evaluation.hosts);
   }
   if (!options.prometheus.empty() && evaluation.hosts.empty()) {
-    std::cerr << "wgtune-advisor: " << options.prometheus << " has no wgtune_exporter_build_info series: no host to check\n";
+    std::cerr << "wgtune-advisor: " << options.prometheus << " has no wgtune_scrape_collector_success series: no wgtune-exporter host to check\n";
     return kExitError;
   }
   int code = kExitClean;

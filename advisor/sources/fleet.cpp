@@ -66,7 +66,7 @@ bool RatesPending(const promql::Vector& samples) {
 std::vector<Host> PrometheusHosts(CachingSource& cache, const std::string& base_url, double time_seconds,
                                   double timeout_seconds) {
   std::vector<Host> hosts;
-  for (const std::string& instance : Instances(base_url, "wgtune_exporter_build_info", time_seconds, timeout_seconds)) {
+  for (const std::string& instance : Instances(base_url, "wgtune_scrape_collector_success", time_seconds, timeout_seconds)) {
     hosts.push_back(Host{instance, std::make_unique<HostScope>(cache, instance), ""});
   }
   return hosts;

@@ -57,7 +57,8 @@ std::vector<Host> ScrapeHosts(const std::vector<std::string>& targets, double ti
 // nothing.
 bool RatesPending(const promql::Vector& samples);
 
-// The hosts (instance label values) of a Prometheus server that have wgtune-exporter series,
+// The hosts (instance label values) of a Prometheus server that have wgtune-exporter series
+// (wgtune_scrape_collector_success, which every exporter serves whatever its collectors),
 // each scoped over one shared cache. `cache` must outlive the hosts.
 std::vector<Host> PrometheusHosts(CachingSource& cache, const std::string& base_url, double time_seconds,
                                   double timeout_seconds);

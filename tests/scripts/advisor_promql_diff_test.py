@@ -10,6 +10,8 @@ list of engine-exercising expressions below are evaluated by both at the same in
 compared as sets of series: same label sets, values equal (relative 1e-9, absolute 1e-12 near
 zero; NaN equals NaN; infinities by sign); an error on one side must be an error on the other.
 At least 15 rule expressions must have a result on these hosts, or the data exercises too little.
+Then the whole advisor both ways: `check --prometheus` (host by host through the API) and
+`check --target` over all the ports must report the same findings with the same texts.
 
 Needs the `prometheus` server (Debian's package, or deploy/bootstrap.sh --test) and promtool.
 Usage: advisor_promql_diff_test.py ADVISOR_BINARY SOURCE_DIR
@@ -500,6 +502,10 @@ def run(advisor, source, root):
 
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
             outcomes = list(pool.map(evaluate, cases))
+        # The whole advisor both ways: through this Prometheus, host by host, and by scraping
+        # the hosts itself. Same findings, same numbers, same commands.
+        via_prometheus = check_findings(advisor, source, ['--prometheus', base])
+        via_targets = check_findings(advisor, source, [arg for t in targets for arg in ('--target', t)])
     finally:
         if prometheus is not None:
             stop_group(prometheus)
@@ -560,8 +566,39 @@ def run(advisor, source, root):
         failed = True
         print('\nonly %d rule expressions are non-empty, fewer than %d: the data does not exercise the rules'
               % (nonempty_rules, MIN_NONEMPTY_RULES))
+    check_problems = compare_checks(via_prometheus, via_targets, names)
+    print('check --prometheus and check --target: %d findings each way over %d hosts, %d differences'
+          % (len(via_prometheus), len(hosts), len(check_problems)))
+    for problem in check_problems[:30]:
+        print('    ' + problem)
+    if check_problems or not via_prometheus:
+        failed = True
     print('runtime %.1fs' % (time.monotonic() - started))
     return not failed
+
+
+def check_findings(advisor, source, source_args):
+    """`wgtune-advisor check --format json` over the given source: {(instance, rule, labels): finding}."""
+    result = subprocess.run([advisor, 'check', '--rules', os.path.join(source, 'rules'), '--format', 'json',
+                             '--wait-for-rates', '0s', *source_args], capture_output=True, text=True, timeout=120)
+    if result.returncode not in (0, 1):
+        raise Failure('check %s exited %d: %s' % (' '.join(source_args[:2]), result.returncode, result.stderr[-2000:]))
+    report = json.loads(result.stdout)
+    return {(f['instance'], f['rule'], tuple(sorted(f['labels'].items()))): f for f in report['findings']}
+
+
+def compare_checks(via_prometheus, via_targets, names):
+    problems = []
+    for key in sorted(set(via_prometheus) | set(via_targets)):
+        where = '%s on %s %s' % (key[1], names.get(key[0], key[0]), dict(key[2]))
+        if key not in via_prometheus or key not in via_targets:
+            problems.append('%s: only %s' % (where, 'via Prometheus' if key in via_prometheus else 'via targets'))
+            continue
+        for field in ('severity', 'value', 'summary', 'description', 'remediation', 'verify'):
+            a, b = via_prometheus[key][field], via_targets[key][field]
+            if a != b and not (field == 'value' and same_value(float(a), float(b))):
+                problems.append('%s: %s differs: %r vs %r' % (where, field, a, b))
+    return problems
 
 
 def stop_group(process):
