@@ -1,5 +1,6 @@
 #include "common/text.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace wgtune {
@@ -115,6 +116,106 @@ std::string GoQuote(std::string_view value) {
     }
   }
   return out + "\"";
+}
+
+void AppendUtf8(std::string& out, uint32_t code_point) {
+  if (code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) code_point = 0xFFFD;
+  if (code_point < 0x80) {
+    out += static_cast<char>(code_point);
+  } else if (code_point < 0x800) {
+    out += static_cast<char>(0xC0 | (code_point >> 6));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  } else if (code_point < 0x10000) {
+    out += static_cast<char>(0xE0 | (code_point >> 12));
+    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (code_point >> 18));
+    out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  }
+}
+
+GoLiteral ReadGoLiteral(std::string_view text, size_t start) {
+  GoLiteral literal;
+  const char quote = text[start];
+  size_t pos = start + 1;
+  auto fail = [&](GoLiteral::Error error, size_t offset, std::string detail = "") {
+    literal.error = error;
+    literal.error_offset = offset;
+    literal.error_detail = std::move(detail);
+    return literal;
+  };
+  // Exactly `count` digits in `base`, or nullopt (the detail names what was found).
+  auto digits = [&](size_t escape, int count, int base) -> std::optional<uint32_t> {
+    uint32_t value = 0;
+    for (int i = 0; i < count; ++i, ++pos) {
+      const char c = pos < text.size() ? text[pos] : '\0';
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : 99;
+      if (digit >= base) {
+        literal.error_detail = "expected " + std::to_string(count) + " base-" + std::to_string(base) +
+                               " digits in escape sequence, found '" +
+                               std::string(text.substr(escape, std::min(pos + 1, text.size()) - escape)) + "'";
+        return std::nullopt;
+      }
+      value = value * static_cast<uint32_t>(base) + static_cast<uint32_t>(digit);
+    }
+    return value;
+  };
+  for (;;) {
+    if (pos >= text.size() || text[pos] == '\n') return fail(GoLiteral::Error::kUnterminated, pos);
+    const char c = text[pos++];
+    if (c == quote) break;
+    if (c != '\\') {
+      literal.value += c;
+      continue;
+    }
+    const size_t escape = pos - 1;
+    const char e = pos < text.size() ? text[pos++] : '\0';
+    std::optional<uint32_t> code;
+    switch (e) {
+      case 'a': literal.value += '\a'; continue;
+      case 'b': literal.value += '\b'; continue;
+      case 'f': literal.value += '\f'; continue;
+      case 'n': literal.value += '\n'; continue;
+      case 'r': literal.value += '\r'; continue;
+      case 't': literal.value += '\t'; continue;
+      case 'v': literal.value += '\v'; continue;
+      case '\\': literal.value += '\\'; continue;
+      case 'x':
+        if (!(code = digits(escape, 2, 16))) return fail(GoLiteral::Error::kBadEscape, escape, literal.error_detail);
+        literal.value += static_cast<char>(*code);
+        continue;
+      case 'u':
+      case 'U':
+        if (!(code = digits(escape, e == 'u' ? 4 : 8, 16))) {
+          return fail(GoLiteral::Error::kBadEscape, escape, literal.error_detail);
+        }
+        if (*code > 0x10FFFF || (*code >= 0xD800 && *code <= 0xDFFF)) {
+          return fail(GoLiteral::Error::kBadEscape, escape, "expected a Unicode code point, found an escape beyond U+10FFFF");
+        }
+        AppendUtf8(literal.value, *code);
+        continue;
+      default: break;
+    }
+    if (e == quote) {
+      literal.value += e;
+    } else if (e >= '0' && e <= '7') {
+      --pos;
+      if (!(code = digits(escape, 3, 8))) return fail(GoLiteral::Error::kBadEscape, escape, literal.error_detail);
+      if (*code > 255) return fail(GoLiteral::Error::kBadEscape, escape, "expected an octal escape up to \\377, found a larger one");
+      literal.value += static_cast<char>(*code);
+    } else {
+      return fail(GoLiteral::Error::kBadEscape, escape,
+                  "expected a valid escape sequence, found '\\" + (e == '\0' ? std::string() : std::string(1, e)) + "'");
+    }
+  }
+  literal.end = pos;
+  return literal;
 }
 
 }  // namespace wgtune

@@ -54,6 +54,24 @@ void AppendEscaped(std::string& out, std::string_view value);
 // literals read it back, and Prometheus's error messages quote this way.
 std::string GoQuote(std::string_view value);
 
+// Appends the UTF-8 encoding of a code point; surrogates and values beyond U+10FFFF become
+// U+FFFD, as Go encodes them.
+void AppendUtf8(std::string& out, uint32_t code_point);
+
+// A Go interpreted string literal ("...") or rune literal ('x'), read from text[start] (the
+// opening quote) with the escapes of Go's strconv.Unquote: \a \b \f \n \r \t \v \\, the
+// quote's own \" or \', \xHH, \ooo (up to \377), \uHHHH and \UHHHHHHHH (up to U+10FFFF).
+// PromQL strings and template literals are both this syntax; each caller words its errors.
+struct GoLiteral {
+  enum class Error { kNone, kUnterminated, kBadEscape };
+  std::string value;
+  size_t end = 0;            // offset just past the closing quote
+  Error error = Error::kNone;
+  size_t error_offset = 0;   // the bad escape's backslash, or the newline or end that cut it off
+  std::string error_detail;  // for a bad escape: what was expected and found
+};
+GoLiteral ReadGoLiteral(std::string_view text, size_t start);
+
 // A duration as Prometheus flags write it: 5 → "5s", 1.5 → "1.5s".
 std::string FormatSeconds(double seconds);
 

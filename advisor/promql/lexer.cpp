@@ -48,24 +48,6 @@ std::optional<TokenKind> Keyword(std::string_view lowered) {
   return std::nullopt;
 }
 
-void AppendUtf8(std::string& out, uint32_t code_point) {
-  if (code_point < 0x80) {
-    out += static_cast<char>(code_point);
-  } else if (code_point < 0x800) {
-    out += static_cast<char>(0xC0 | (code_point >> 6));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else if (code_point < 0x10000) {
-    out += static_cast<char>(0xE0 | (code_point >> 12));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code_point >> 18));
-    out += static_cast<char>(0x80 | ((code_point >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code_point >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code_point & 0x3F));
-  }
-}
-
 class Lexer {
  public:
   explicit Lexer(std::string_view source) : source_(source) {}
@@ -215,78 +197,18 @@ class Lexer {
     return token;
   }
 
-  // Reads exactly `count` digits in `base` after an escape letter; returns the value.
-  uint32_t EscapeDigits(size_t escape_start, int count, int base) {
-    uint32_t value = 0;
-    for (int i = 0; i < count; ++i) {
-      char c = Peek();
-      int digit = IsDigit(c) ? c - '0'
-                  : IsHexDigit(c) ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
-                                  : 99;
-      if (digit >= base) {
-        Fail(escape_start, "expected " + std::to_string(count) + " base-" + std::to_string(base) +
-                               " digits in escape sequence, found '" +
-                               std::string(source_.substr(escape_start, pos_ + 1 - escape_start)) +
-                               "'");
-      }
-      value = value * base + digit;
-      ++pos_;
-    }
-    return value;
-  }
-
   Token QuotedString(char quote) {
-    size_t start = pos_++;
-    std::string value;
-    while (true) {
-      if (pos_ >= source_.size() || Peek() == '\n') {
-        Fail(start, "expected a closing " + std::string(1, quote) +
-                        ", found " + (pos_ >= source_.size() ? "end of input" : "a newline") +
-                        " (unterminated quoted string)");
-      }
-      char c = source_[pos_++];
-      if (c == quote) break;
-      if (c != '\\') {
-        value += c;
-        continue;
-      }
-      size_t escape_start = pos_ - 1;
-      char e = Peek();
-      ++pos_;
-      switch (e) {
-        case 'a': value += '\a'; break;
-        case 'b': value += '\b'; break;
-        case 'f': value += '\f'; break;
-        case 'n': value += '\n'; break;
-        case 'r': value += '\r'; break;
-        case 't': value += '\t'; break;
-        case 'v': value += '\v'; break;
-        case '\\': value += '\\'; break;
-        case 'x': value += static_cast<char>(EscapeDigits(escape_start, 2, 16)); break;
-        case 'u': AppendUtf8(value, EscapeDigits(escape_start, 4, 16)); break;
-        case 'U': {
-          uint32_t code_point = EscapeDigits(escape_start, 8, 16);
-          if (code_point > 0x10FFFF) Fail(escape_start, "expected a Unicode code point, found an "
-                                                        "escape beyond U+10FFFF");
-          AppendUtf8(value, code_point);
-          break;
-        }
-        default:
-          if (e == quote) {
-            value += e;
-          } else if (e >= '0' && e <= '7') {
-            --pos_;
-            uint32_t byte = EscapeDigits(escape_start, 3, 8);
-            if (byte > 255) Fail(escape_start, "expected an octal escape up to \\377, found a larger one");
-            value += static_cast<char>(byte);
-          } else {
-            Fail(escape_start, "expected a valid escape sequence, found '\\" +
-                                   (e == '\0' ? std::string() : std::string(1, e)) + "'");
-          }
-      }
+    const size_t start = pos_;
+    GoLiteral literal = ReadGoLiteral(source_, start);
+    if (literal.error == GoLiteral::Error::kUnterminated) {
+      Fail(start, "expected a closing " + std::string(1, quote) + ", found " +
+                      (literal.error_offset >= source_.size() ? "end of input" : "a newline") +
+                      " (unterminated quoted string)");
     }
+    if (literal.error == GoLiteral::Error::kBadEscape) Fail(literal.error_offset, literal.error_detail);
+    pos_ = literal.end;
     Token token = Make(TokenKind::kString, start);
-    token.text = std::move(value);
+    token.text = std::move(literal.value);
     return token;
   }
 

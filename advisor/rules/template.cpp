@@ -265,22 +265,7 @@ size_t RuneWidth(std::string_view s, size_t i) {
 
 std::string EncodeRune(uint32_t r) {
   std::string out;
-  if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xC0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xE0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (r & 0x3F));
-  }
+  AppendUtf8(out, r);
   return out;
 }
 
@@ -696,57 +681,14 @@ class Lexer {
   // A Go interpreted string literal ("...") or character constant ('x'), starting at src_[p]
   // == quote; decodes the escapes and advances p past it.
   std::string Quoted(size_t& p, char quote) {
-    size_t start = p++;
-    std::string out;
-    auto hex_digits = [&](size_t count) -> uint32_t {
-      uint32_t value = 0;
-      for (size_t k = 0; k < count; ++k, ++p) {
-        char c = p < src_.size() ? src_[p] : '\0';
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) Fail(start, "invalid escape in quoted string");
-        value = value * 16 + static_cast<uint32_t>(d);
-      }
-      return value;
-    };
-    for (;;) {
-      if (p >= src_.size() || src_[p] == '\n') Fail(start, quote == '"' ? "unterminated quoted string" : "unterminated character constant");
-      char c = src_[p++];
-      if (c == quote) return out;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (p >= src_.size()) Fail(start, "unterminated quoted string");
-      char e = src_[p++];
-      switch (e) {
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
-        case '"':
-        case '\'':
-          if (e != quote) Fail(start, "invalid escape in quoted string");
-          out += e;
-          break;
-        case 'x': out += static_cast<char>(hex_digits(2)); break;
-        case 'u': out += EncodeRune(hex_digits(4)); break;
-        case 'U': out += EncodeRune(hex_digits(8)); break;
-        default:
-          if (e >= '0' && e <= '7' && p + 1 < src_.size() && src_[p] >= '0' && src_[p] <= '7' && src_[p + 1] >= '0' &&
-              src_[p + 1] <= '7') {
-            int value = (e - '0') * 64 + (src_[p] - '0') * 8 + (src_[p + 1] - '0');
-            if (value > 255) Fail(start, "invalid escape in quoted string");
-            out += static_cast<char>(value);
-            p += 2;
-          } else {
-            Fail(start, "invalid escape in quoted string");
-          }
-      }
+    const size_t start = p;
+    GoLiteral literal = ReadGoLiteral(src_, start);
+    if (literal.error == GoLiteral::Error::kUnterminated) {
+      Fail(start, quote == '"' ? "unterminated quoted string" : "unterminated character constant");
     }
+    if (literal.error == GoLiteral::Error::kBadEscape) Fail(start, "invalid escape in quoted string");
+    p = literal.end;
+    return std::move(literal.value);
   }
 
   std::string_view src_;

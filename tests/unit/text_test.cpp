@@ -53,5 +53,33 @@ TEST(TextTest, GoQuote) {
   EXPECT_EQ(GoQuote("µs ✓"), "\"µs ✓\"");  // UTF-8 as is
 }
 
+TEST(TextTest, ReadGoLiteral) {
+  GoLiteral ok = ReadGoLiteral(R"(x = "a\tb\"\x41\101\u00b5\U0001F600" + 1)", 4);
+  EXPECT_EQ(ok.error, GoLiteral::Error::kNone);
+  EXPECT_EQ(ok.value, "a\tb\"AAµ😀");
+  EXPECT_EQ(ok.end, 36u);  // just past the closing quote
+  EXPECT_EQ(ReadGoLiteral(R"('it\'s')", 0).value, "it's");
+  struct Bad {
+    const char* text;
+    GoLiteral::Error error;
+    size_t offset;
+    const char* detail;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {R"("abc)", GoLiteral::Error::kUnterminated, 4, ""},
+           {"\"ab\ncd\"", GoLiteral::Error::kUnterminated, 3, ""},
+           {R"("\q")", GoLiteral::Error::kBadEscape, 1, "expected a valid escape sequence, found '\\q'"},
+           {R"("\'")", GoLiteral::Error::kBadEscape, 1, "expected a valid escape sequence, found '\\''"},
+           {R"("\x4g")", GoLiteral::Error::kBadEscape, 1, "expected 2 base-16 digits in escape sequence, found '\\x4g'"},
+           {R"("\400")", GoLiteral::Error::kBadEscape, 1, "expected an octal escape up to \\377, found a larger one"},
+           {R"("\ud800")", GoLiteral::Error::kBadEscape, 1, "expected a Unicode code point, found an escape beyond U+10FFFF"},
+       }) {
+    GoLiteral literal = ReadGoLiteral(bad.text, 0);
+    EXPECT_EQ(literal.error, bad.error) << bad.text;
+    EXPECT_EQ(literal.error_offset, bad.offset) << bad.text;
+    EXPECT_EQ(literal.error_detail, bad.detail) << bad.text;
+  }
+}
+
 }  // namespace
 }  // namespace wgtune
