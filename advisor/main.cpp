@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "advisor/promql/eval.h"
 #include "advisor/rules/loader.h"
 #include "advisor/sinks/alertmanager.h"
+#include "advisor/sinks/persistence.h"
 #include "advisor/sinks/prometheus_rules.h"
 #include "advisor/sinks/report.h"
 #include "advisor/sinks/rules_doc.h"
@@ -57,6 +59,7 @@ struct Options {
   std::string external_url;
   std::string query;
   double query_time = 0;
+  std::string output_dir;
   std::string log_level = "info";
   std::string log_format = "logfmt";
 };
@@ -166,6 +169,46 @@ int Check(const Options& options) {
   for (const HostReport& host : evaluation.hosts) {
     if (!host.error.empty() || !host.failures.empty()) return kExitError;
     if (!IsTuned(host)) code = kExitFindings;
+  }
+  return code;
+}
+
+// The persistence files of every host read: printed with a header line each, or written
+// under DIR/<instance>/ with the host's paths below it, for review.
+int Persist(const Options& options) {
+  RuleEngine engine(LoadRules(options));
+  if (options.targets.empty() && options.prometheus.empty()) {
+    throw CLI::ValidationError("persist", "one of --target or --prometheus is required");
+  }
+  Evaluation evaluation = Evaluate(engine, options, UnixNow() + options.wait_for_rates);
+  int code = kExitClean;
+  for (const HostReport& host : evaluation.hosts) {
+    if (!host.error.empty()) {
+      std::cerr << "wgtune-advisor: " << host.instance << ": not read: " << host.error << "\n";
+      code = kExitError;
+      continue;
+    }
+    auto files = PersistenceFiles(PlanPersistence(host.findings), host.instance);
+    if (files.empty()) std::cerr << "wgtune-advisor: " << host.instance << ": nothing to persist\n";
+    for (const auto& [path, content] : files) {
+      if (options.output_dir.empty()) {
+        std::cout << "# ==> " << host.instance << " " << path << " <==\n" << content << "\n";
+        continue;
+      }
+      std::filesystem::path target = std::filesystem::path(options.output_dir) / host.instance /
+                                     std::filesystem::path(path).relative_path();
+      std::filesystem::create_directories(target.parent_path());
+      std::ofstream out(target);
+      out << content;
+      out.close();
+      if (!out) throw std::runtime_error("cannot write " + target.string());
+      if (content.rfind("#!", 0) == 0) {
+        std::filesystem::permissions(target, std::filesystem::perms::owner_exec | std::filesystem::perms::group_exec |
+                                                 std::filesystem::perms::others_exec,
+                                     std::filesystem::perm_options::add);
+      }
+      std::cerr << "wgtune-advisor: wrote " << target.string() << "\n";
+    }
   }
   return code;
 }
@@ -397,6 +440,15 @@ int Main(int argc, char** argv) {
   run->add_option("--web.telemetry-path", options.telemetry_path, "Path of the metrics")->capture_default_str();
   run->add_option("--web.external-url", options.external_url, "URL of this advisor, sent as the alerts' generatorURL");
 
+  CLI::App* persist = app.add_subcommand(
+      "persist", "Write the files that keep this host's fixes across reboots (sysctl.d, boot script and unit, NetBird MTU)");
+  AddSourceOptions(*persist, options, scrape_timeout);
+  persist->add_option("--output-dir", options.output_dir,
+                      "Write the files under DIR/<instance>/ (with their host paths) instead of printing them");
+  persist->add_option("--wait-for-rates", wait_for_rates, "How long to wait for a just-started exporter")
+      ->check(DurationValidator())
+      ->capture_default_str();
+
   CLI::App* lint = app.add_subcommand("lint", "Check rule files: TOML, expressions, templates, metric names; exit 2 on any problem");
   CLI::App* export_command = app.add_subcommand("export", "Export the rules for other tools");
   export_command->require_subcommand(1);
@@ -424,6 +476,7 @@ int Main(int argc, char** argv) {
     if (check->parsed()) return Check(options);
     if (run->parsed()) return Run(options);
     if (lint->parsed()) return Lint(options);
+    if (persist->parsed()) return Persist(options);
     if (prometheus_rules->parsed()) return ExportPrometheusRules(options);
     if (rules_markdown->parsed()) {
       std::cout << RulesMarkdown(RuleEngine(LoadRules(options)));

@@ -10,24 +10,12 @@
 namespace wgtune {
 namespace {
 
-constexpr std::string_view kSysctlFile = "/etc/sysctl.d/99-netbird-tuning.conf";
-constexpr std::string_view kTuneScript = "/usr/local/sbin/network-tune.sh";
-
 // The §10 text for a host with nothing to fix.
 constexpr std::string_view kTunedText =
     "Nothing to fix: no drops climbing, no core doing the work of all, settings as the guide recommends. "
     "If throughput still falls short, tuning has reached its limit (§10); the next gains are architectural: "
     "more peers to break per-peer crypto serialization, a larger underlay MTU (jumbo frames where the "
     "network has them), faster CPUs or more vCPUs, or terminating tunnels on dedicated hosts.";
-
-std::vector<std::string> CommandLines(const std::string& remediation) {
-  std::vector<std::string> commands;
-  ForEachLine(remediation, [&](std::string_view line) {
-    line = Trim(line);
-    if (!line.empty() && line.front() != '#') commands.emplace_back(line);
-  });
-  return commands;
-}
 
 std::string Plural(size_t count, std::string_view noun) {
   return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
@@ -68,34 +56,6 @@ std::string Join(const std::vector<std::string>& lines) {
 }
 
 }  // namespace
-
-std::vector<std::string> PersistHints(const std::string& remediation) {
-  std::vector<std::string> sysctls, script, mtu;
-  for (const std::string& command : CommandLines(remediation)) {
-    if (StartsWith(command, "sysctl -w ")) {
-      std::string setting(Trim(std::string_view(command).substr(10)));
-      size_t equals = setting.find('=');
-      if (equals == std::string::npos) continue;
-      std::string value = setting.substr(equals + 1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-      sysctls.push_back(setting.substr(0, equals) + " = " + value);
-    } else if (StartsWith(command, "ip link set ") && command.find(" mtu ") != std::string::npos) {
-      mtu.push_back(command.substr(command.rfind(' ') + 1));
-    } else if (StartsWith(command, "echo ") || StartsWith(command, "ethtool ") || StartsWith(command, "tc ") ||
-               StartsWith(command, "ip link set ")) {
-      script.push_back(command);
-    }
-  }
-  std::vector<std::string> hints;
-  for (const std::string& line : sysctls) hints.push_back("echo '" + line + "' >> " + std::string(kSysctlFile));
-  if (!sysctls.empty()) hints.push_back("sysctl --system");
-  if (!script.empty()) {
-    hints.push_back("add to " + std::string(kTuneScript) + ", run at boot by network-tuning.service (§8.2): " +
-                    Plural(script.size(), "command") + " above");
-  }
-  for (const std::string& value : mtu) hints.push_back("netbird up --mtu " + value + " (and --mtu " + value + " in the NetBird service, §8.3)");
-  return hints;
-}
 
 bool IsTuned(const HostReport& host) {
   if (!host.error.empty()) return false;

@@ -12,6 +12,7 @@
 
 #include "advisor/engine/finding.h"
 #include "advisor/engine/rule_engine.h"
+#include "advisor/sinks/persistence.h"
 
 namespace wgtune {
 
@@ -22,13 +23,6 @@ struct HostReport {
   std::vector<RuleFailure> failures;  // rules that could not be evaluated on this host
   std::string error;                  // the host could not be read at all (scrape failed)
 };
-
-// How to keep the remediation's settings across reboots (§8), derived from its commands:
-// `sysctl -w name=value` becomes a line of /etc/sysctl.d/99-netbird-tuning.conf; `ip link
-// set <wg> mtu N` the NetBird MTU setting; other commands that write /sys or /proc, or call
-// ethtool, tc or ip, belong in /usr/local/sbin/network-tune.sh run by network-tuning.service.
-// Empty when nothing needs persisting.
-std::vector<std::string> PersistHints(const std::string& remediation);
 
 // Whether a host has nothing to fix: it was read, and has no warning or critical finding.
 bool IsTuned(const HostReport& host);

@@ -4,6 +4,7 @@
 - check waits for a just-started exporter's rates rather than calling the host healthy, then
   reports the guide's findings (exit 1) in text, JSON and Markdown; without the wait it says
   the rates are missing (exit 2); an unreachable target is an error (exit 2);
+- persist writes the sysctl.d file, the boot script and its unit, and the NetBird MTU for review;
 - lint passes the bundled rules and refuses broken ones with file, line and rule id (exit 2);
 - export prometheus-rules writes a file `promtool check rules` accepts.
 Usage: advisor_cli_test.py ADVISOR EXPORTER SOURCE_DIR
@@ -89,6 +90,23 @@ with tempfile.TemporaryDirectory() as tmp:
             in result.stdout, result.stdout
         result, _ = run('check', '--rules', rules, '--target', target, '--format', 'markdown')
         assert result.returncode == 1 and '```sh\nsystemctl stop irqbalance' in result.stdout, result.stdout[:500]
+
+        # persist: the files that keep these fixes across reboots, written for review.
+        out_dir = os.path.join(tmp, 'persist')
+        result, _ = run('persist', '--rules', rules, '--target', target, '--output-dir', out_dir)
+        assert result.returncode == 0, result.stderr
+        host_dir = os.path.join(out_dir, target)
+        conf = open(os.path.join(host_dir, 'etc/sysctl.d/99-netbird-tuning.conf')).read()
+        assert 'net.core.netdev_max_backlog = 10000\n' in conf and 'net.ipv4.tcp_rmem = 4096 131072 16777216\n' in conf, conf
+        script = os.path.join(host_dir, 'usr/local/sbin/network-tune.sh')
+        assert os.access(script, os.X_OK), 'the boot script is not executable'
+        script_text = open(script).read()
+        assert "run 'echo 1 > /proc/irq/25/smp_affinity'" in script_text, script_text
+        assert "run 'echo f > /sys/class/net/eth0/queues/rx-0/rps_cpus'" in script_text, script_text
+        assert subprocess.run(['sh', '-n', script]).returncode == 0
+        unit = open(os.path.join(host_dir, 'etc/systemd/system/network-tuning.service')).read()
+        assert 'ExecStart=/usr/local/sbin/network-tune.sh' in unit, unit
+        assert 'netbird up --mtu 1420' in open(os.path.join(host_dir, 'netbird-mtu.txt')).read()
 
         # The same host through a site's params: with every threshold out of reach, fewer findings.
         site = os.path.join(tmp, 'site.toml')

@@ -12,6 +12,7 @@
 #include "advisor/engine/rule_engine.h"
 #include "advisor/rules/loader.h"
 #include "advisor/sinks/prometheus_rules.h"
+#include "advisor/sinks/persistence.h"
 #include "advisor/sinks/report.h"
 #include "advisor/sinks/rules_doc.h"
 #include "advisor/sources/fleet.h"
@@ -156,6 +157,56 @@ TEST(ReportTest, TextJsonAndMarkdown) {
   HostReport unread{"h:3", {}, {}, "connection refused"};
   EXPECT_FALSE(IsTuned(unread));
   EXPECT_NE(TextReport({unread}).find("h:3 — not checked: connection refused"), std::string::npos);
+}
+
+TEST(PersistenceTest, PlanTakesEachSettingAndCommandOnceInFindingOrder) {
+  Finding drops = MakeFinding("softnet-backlog-drops", Severity::kCritical);
+  drops.remediation = "sysctl -w net.core.netdev_max_backlog=10000\nsysctl -w net.core.netdev_budget=600";
+  Finding backlog = MakeFinding("backlog-too-small-for-rps", Severity::kWarning);
+  backlog.remediation = "sysctl -w net.core.netdev_max_backlog=20000";
+  Finding irq = MakeFinding("irq-single-core", Severity::kCritical);  // systemctl + one echo
+  Finding collapse = MakeFinding("irqbalance-collapse", Severity::kWarning);
+  Finding mtu = MakeFinding("wireguard-mtu-low", Severity::kWarning);
+  mtu.remediation = "ping -M do -c 3 -s 1472 203.0.113.10\nip link set wt0 mtu 1420\nnetbird up --mtu 1420";
+  PersistencePlan plan = PlanPersistence({drops, irq, backlog, collapse, mtu});
+  EXPECT_EQ(plan.sysctls, (std::vector<std::pair<std::string, std::string>>{
+                              {"net.core.netdev_max_backlog", "10000"}, {"net.core.netdev_budget", "600"}}));
+  EXPECT_EQ(plan.boot_commands, std::vector<std::string>{"echo 1 > /proc/irq/45/smp_affinity"});
+  EXPECT_EQ(plan.once_commands, std::vector<std::string>{"systemctl stop irqbalance"});
+  EXPECT_EQ(plan.netbird_mtu, "1420");
+  auto files = PersistenceFiles(plan, "h:1");
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[0].first, "/etc/sysctl.d/99-netbird-tuning.conf");
+  EXPECT_NE(files[0].second.find("\nnet.core.netdev_max_backlog = 10000\nnet.core.netdev_budget = 600\n"), std::string::npos);
+  EXPECT_EQ(files[1].first, "/usr/local/sbin/network-tune.sh");
+  EXPECT_EQ(files[2].first, "/etc/systemd/system/network-tuning.service");
+  EXPECT_NE(files[2].second.find("ExecStart=/usr/local/sbin/network-tune.sh\n"), std::string::npos);
+  EXPECT_NE(files[3].second.find("netbird up --mtu 1420\n"), std::string::npos);
+  EXPECT_TRUE(PersistenceFiles(PlanPersistence({}), "h:1").empty());
+}
+
+// The boot script really runs: every line, quoting intact, failures reported and counted.
+TEST(PersistenceTest, BootScriptRunsEveryLineAndReportsFailures) {
+  const std::string dir = testing::TempDir() + "/wgtune-persist-script";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  Finding finding = MakeFinding("x", Severity::kWarning);
+  finding.remediation = "echo 'it''s' > " + dir + "/a\nethtool --no-such-flag-for-test 2>/dev/null\necho f > " + dir + "/b";
+  auto files = PersistenceFiles(PlanPersistence({finding}), "h:1");
+  ASSERT_EQ(files.at(0).first, "/usr/local/sbin/network-tune.sh");
+  const std::string script = dir + "/network-tune.sh";
+  std::ofstream(script) << files.at(0).second;
+  const int status = std::system(("sh " + script + " 2> " + dir + "/err").c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 1);  // the ethtool line failed (or ethtool is absent)
+  auto read = [&](const std::string& name) {
+    std::ifstream in(dir + "/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  EXPECT_EQ(read("a"), "its\n");
+  EXPECT_EQ(read("b"), "f\n");  // after the failure, the rest still ran
+  EXPECT_NE(read("err").find("network-tune: failed: ethtool --no-such-flag-for-test"), std::string::npos) << read("err");
 }
 
 TEST(AlertTrackerTest, PendingFiringResolvedAsPrometheus) {
