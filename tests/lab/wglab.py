@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 UAPI_DIR = '/var/run/wireguard'
@@ -195,6 +196,12 @@ class Mesh:
                 server_process.terminate()
             server_process.wait(timeout=10)
 
+    def iperf3_background(self, client, server, args, seconds):
+        """Starts `iperf3(client, server, args, seconds)` in a thread and returns at once, so that
+        the caller can measure while the traffic flows. The handle's wait(timeout) returns the
+        JSON report (an exception of the run is raised there); started is its monotonic start."""
+        return _BackgroundIperf3(self, client, server, args, seconds)
+
     def close(self):
         for process in reversed(self.processes):
             if process.poll() is None:
@@ -215,6 +222,36 @@ class Mesh:
         if self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
             self._previous_sigterm = None
+
+
+class _BackgroundIperf3:
+    """One Mesh.iperf3 run in a daemon thread (its server is a mesh process, stopped at
+    teardown like the others, which also ends a client still running)."""
+
+    def __init__(self, mesh, client, server, args, seconds):
+        self.seconds = seconds
+        self._report, self._error = None, None
+        self.started = time.monotonic()
+        self._thread = threading.Thread(target=self._run, args=(mesh, client, server, list(args), seconds),
+                                        name='iperf3 %d→%d' % (client, server), daemon=True)
+        self._thread.start()
+
+    def _run(self, mesh, client, server, args, seconds):
+        try:
+            self._report = mesh.iperf3(client, server, args, seconds)
+        except BaseException as error:  # handed to wait()
+            self._error = error
+
+    def running(self):
+        return self._thread.is_alive()
+
+    def wait(self, timeout=None):
+        self._thread.join(self.seconds + 30 if timeout is None else timeout)
+        if self._thread.is_alive():
+            raise RuntimeError('iperf3 did not finish within its time')
+        if self._error is not None:
+            raise self._error
+        return self._report
 
 
 def summarize(name, report):
