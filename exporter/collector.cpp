@@ -10,6 +10,7 @@ std::unique_ptr<Collector> NewSoftnetCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewSoftirqsCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewCpuCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewNetdevCollector(const CollectorContext&);
+std::unique_ptr<Collector> NewQdiscCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewRpsCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewSysctlCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewUdpCollector(const CollectorContext&);
@@ -30,6 +31,8 @@ const std::vector<CollectorInfo>& AllCollectors() {
        NewSoftnetCollector},
       {"netdev", true, "interfaces: MTU, state, kind, queues, traffic and drop counters (/sys/class/net)",
        NewNetdevCollector},
+      {"qdisc", true, "queueing discipline, limit, drops and backlog of every interface (rtnetlink RTM_GETQDISC)",
+       NewQdiscCollector},
       {"rps", true, "RPS masks and RFS flow counts per rx queue (/sys/class/net/*/queues)", NewRpsCollector},
       {"sysctl", true, "network tuning sysctls (/proc/sys/net)", NewSysctlCollector},
       {"udp", true, "UDP datagrams and errors (/proc/net/snmp)", NewUdpCollector},

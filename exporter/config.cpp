@@ -79,6 +79,8 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
                  "Serve recorded ethtool answers from this directory instead of the kernel (testing)");
   app.add_option("--collector.wireguard.netlink-replay-dir", config.wireguard_netlink_replay_dir,
                  "Serve recorded WireGuard netlink dumps from this directory instead of the kernel (testing)");
+  app.add_option("--collector.qdisc.replay-dir", config.qdisc_replay_dir,
+                 "Serve the recorded qdisc netlink dump DIR/qdisc.netlink instead of the kernel's (testing)");
   app.add_option("--collector.wireguard.peer-names-file", config.wireguard_peer_names_file,
                  "TOML file naming peers: [peers] \"<public key>\" = \"name\"");
   app.add_option("--log.level", config.log_level, "Only log messages with the given severity or above")

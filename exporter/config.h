@@ -37,6 +37,9 @@ struct ExporterConfig {
   // A directory of recorded WireGuard generic-netlink dumps to serve instead of the
   // kernel's. Empty: the kernel.
   std::string wireguard_netlink_replay_dir;
+  // A directory holding a recorded RTM_GETQDISC dump (qdisc.netlink) to serve instead of the
+  // kernel's. Empty: the kernel.
+  std::string qdisc_replay_dir;
   // TOML file mapping peer public keys to friendly names ([peers] "<base64 key>" = "name").
   std::string wireguard_peer_names_file;
   std::string log_level = "info";

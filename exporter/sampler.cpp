@@ -3,11 +3,12 @@
 
 #include <exception>
 #include <optional>
-#include <string_view>
 #include <unordered_map>
 
 #include "common/logging.h"
 #include "common/text.h"
+#include "exporter/fnv1a.h"
+#include "exporter/tuning_config.h"
 
 namespace wgtune {
 namespace {
@@ -15,16 +16,12 @@ namespace {
 // FNV-1a over the label names and values, with separators so that {a="bc"} and {ab="c"}
 // differ. 64 bits make a collision between the series of one family vanishingly unlikely.
 uint64_t HashLabels(const Labels& labels) {
-  uint64_t hash = 14695981039346656037ull;
-  auto mix = [&hash](std::string_view text) {
-    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-    hash = (hash ^ 0xff) * 1099511628211ull;
-  };
+  Fnv1a64 hash;
   for (const Label& label : labels) {
-    mix(label.name);
-    mix(label.value);
+    hash.Add(label.name);
+    hash.Add(label.value);
   }
-  return hash;
+  return hash.value();
 }
 
 }  // namespace
@@ -81,6 +78,7 @@ void Sampler::SampleOnce() {
   Family duration = published.Gauge("wgtune_scrape_collector_duration_seconds",
                                     "Time the collector took to read and parse its sources in the last sample.");
   MetricSet collected;
+  bool knobs_changed = false;
   for (State& state : states_) {
     const std::string& name = state.named.name;
     double start = clock_();
@@ -114,15 +112,43 @@ void Sampler::SampleOnce() {
     }
     state.last_time = end;
     state.has_last = true;
+    std::vector<std::string> knobs = TuningKnobLines(current);
+    if (state.knobs && *state.knobs != knobs) knobs_changed = true;
+    state.knobs = std::move(knobs);
     collected.Append(std::move(current));
     collected.Append(std::move(derived));
   }
   MetricSet all = constant_;
   all.Append(std::move(collected));
   all.Append(std::move(published));
+  all.Append(TuningConfig(knobs_changed));
   auto text = std::make_shared<const std::string>(RenderText(all.families()));
   std::lock_guard lock(mutex_);
   exposition_ = std::move(text);
+}
+
+MetricSet Sampler::TuningConfig(bool knobs_changed) {
+  if (knobs_changed) ++config_changes_;
+  MetricSet config;
+  std::vector<std::string> lines;
+  bool known = false;
+  for (const State& state : states_) {
+    if (!state.knobs) continue;
+    known = true;
+    lines.insert(lines.end(), state.knobs->begin(), state.knobs->end());
+  }
+  // Before any collector succeeded there is no configuration to name.
+  if (known) {
+    config
+        .Gauge("wgtune_tuning_config_info",
+               "Fingerprint of the host's tuning knobs (sysctls, RPS, MTUs, rings, channels, RSS hash, IRQ affinity, "
+               "qdiscs, irqbalance, WireGuard implementation): equal on hosts configured alike; value 1.")
+        .Add({{"fingerprint", TuningFingerprint(std::move(lines))}}, 1);
+  }
+  config.Counter("wgtune_tuning_config_changes_total",
+                 "Samples in which a tuning knob changed since the exporter started.")
+      .Add({}, config_changes_);
+  return config;
 }
 
 std::shared_ptr<const std::string> Sampler::Exposition() const {

@@ -7,6 +7,13 @@
 // absent, not zero. A counter that went backwards (reset, 32-bit wrap) has no rate for
 // that interval.
 //
+// After each sample the sampler also publishes the host's tuning configuration as a fingerprint
+// (exporter/tuning_config.h): wgtune_tuning_config_info{fingerprint} and
+// wgtune_tuning_config_changes_total. A collector that fails a sample keeps its knobs of its last
+// success: a file that could not be read is not a configuration change. A collector's first
+// success adds its knobs to the fingerprint without counting a change (its configuration became
+// known); a change of any collector's knobs after that is counted, once per sample.
+//
 // The rendered exposition text is built once per sample and shared with every scrape, so a
 // scrape costs no file reads. Thread safety: SampleOnce() is called from one thread (the
 // sampling loop); Exposition() may be called concurrently from any thread.
@@ -56,14 +63,20 @@ class Sampler {
     std::vector<std::optional<std::vector<PreviousSeries>>> previous;
     double last_time = 0;  // clock time of the last successful sample
     bool has_last = false;
+    // The collector's tuning knobs at its last success (TuningKnobLines); nullopt before it.
+    std::optional<std::vector<std::string>> knobs;
   };
 
   MetricSet ComputeRates(const State& state, const MetricSet& current, double seconds) const;
+  // The tuning configuration families, from every collector's latest knobs; `knobs_changed`
+  // when a collector's knobs differ from its previous success in this sample.
+  MetricSet TuningConfig(bool knobs_changed);
 
   std::vector<State> states_;
   Clock clock_;
   std::string window_text_;
   MetricSet constant_;
+  double config_changes_ = 0;  // wgtune_tuning_config_changes_total
   mutable std::mutex mutex_;
   std::shared_ptr<const std::string> exposition_;
 };

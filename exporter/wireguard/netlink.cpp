@@ -48,30 +48,7 @@ constexpr uint16_t kAllowedIpCidrMask = 3;
 
 constexpr size_t kIfNameMax = 15;  // IFNAMSIZ - 1
 
-// include/uapi/linux/netlink.h; the extended-ACK flags arrived in 4.12's headers.
-constexpr size_t kMessageHeaderSize = 16;    // struct nlmsghdr
-constexpr size_t kGenlHeaderSize = 4;        // struct genlmsghdr
-constexpr size_t kAttributeHeaderSize = 4;   // struct nlattr
-constexpr size_t kErrorHeaderSize = 4 + 16;  // struct nlmsgerr: int error, the request's nlmsghdr
-constexpr uint16_t kFlagCapped = 0x100;      // NLM_F_CAPPED
-constexpr uint16_t kFlagAckTlvs = 0x200;     // NLM_F_ACK_TLVS
-constexpr uint16_t kErrorAttributeMessage = 1;  // NLMSGERR_ATTR_MSG
-constexpr uint16_t kAttributeTypeMask = 0x3fff;  // NLA_TYPE_MASK: without NLA_F_NESTED, NLA_F_NET_BYTEORDER
-
-size_t Align4(size_t length) { return (length + 3) & ~size_t{3}; }
-
-template <typename T>
-T Load(const uint8_t* at) {
-  T value;
-  std::memcpy(&value, at, sizeof value);
-  return value;
-}
-
-template <typename T>
-void Store(std::vector<uint8_t>& out, T value) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(&value);
-  out.insert(out.end(), bytes, bytes + sizeof value);
-}
+constexpr size_t kGenlHeaderSize = 4;  // struct genlmsghdr
 
 // Where in the stream a problem was found, formatted only when one is.
 struct Location {
@@ -80,14 +57,19 @@ struct Location {
   size_t allowed_ip = 0;  // 1-based within the peer's WGPEER_A_ALLOWEDIPS; 0 outside one
 };
 
-[[noreturn]] void Fail(const Location& at, const std::string& what) {
-  std::string message = "wireguard netlink message " + std::to_string(at.message);
-  if (at.peer != 0) message += ", peer " + std::to_string(at.peer);
-  if (at.allowed_ip != 0) message += ", allowed IP " + std::to_string(at.allowed_ip);
-  throw ParseError(message + ": " + what);
+std::string LocationText(const Location& at) {
+  std::string text = "wireguard netlink message " + std::to_string(at.message);
+  if (at.peer != 0) text += ", peer " + std::to_string(at.peer);
+  if (at.allowed_ip != 0) text += ", allowed IP " + std::to_string(at.allowed_ip);
+  return text;
 }
 
-using NameOf = std::string_view (*)(uint16_t type);
+[[noreturn]] void Fail(const Location& at, const std::string& what) {
+  NetlinkFail([&] { return LocationText(at); }, what);
+}
+
+using NameOf = NetlinkAttributeNamer;
+using Attribute = NetlinkAttribute;
 
 std::string_view DeviceAttributeName(uint16_t type) {
   switch (type) {
@@ -137,62 +119,22 @@ std::string_view ControlAttributeName(uint16_t type) {
 }
 
 // Entries of a nested array (peers, allowed IPs) are typed by their index.
-std::string_view NoName(uint16_t) { return {}; }
+constexpr NameOf NoName = NoNetlinkAttributeName;
 
-// An attribute whose header has been checked to lie within its container.
-struct Attribute {
-  uint16_t type = 0;  // NLA_TYPE_MASK applied
-  std::span<const uint8_t> payload;
-  NameOf name_of = NoName;
-
-  std::string Name() const {
-    std::string_view name = name_of(type);
-    return name.empty() ? "attribute type " + std::to_string(type) : std::string(name);
-  }
-};
-
-// Calls visit(attribute) for each attribute of `area`, the payload of a message or nest
-// called `container`. Checks each header before the payload is touched.
+// The framing's walkers and checks (exporter/sources/netlink_framing.h), naming a Location.
 template <typename Visit>
 void ForEachAttribute(std::span<const uint8_t> area, const Location& at, std::string_view container, NameOf name_of,
                       Visit&& visit) {
-  size_t offset = 0;
-  while (offset < area.size()) {
-    size_t left = area.size() - offset;
-    if (left < kAttributeHeaderSize) {
-      Fail(at, std::string(container) + ": " + std::to_string(left) +
-                   " stray bytes at its end, too few for an attribute header");
-    }
-    Attribute attribute;
-    auto length = Load<uint16_t>(area.data() + offset);
-    attribute.type = Load<uint16_t>(area.data() + offset + 2) & kAttributeTypeMask;
-    attribute.name_of = name_of;
-    if (length < kAttributeHeaderSize) {
-      Fail(at, attribute.Name() + " in " + std::string(container) + ": length " + std::to_string(length) +
-                   " is shorter than its 4-byte header");
-    }
-    if (length > left) {
-      Fail(at, attribute.Name() + " in " + std::string(container) + ": length " + std::to_string(length) +
-                   " runs past the end of its container (" + std::to_string(left) + " bytes left)");
-    }
-    attribute.payload = area.subspan(offset + kAttributeHeaderSize, length - kAttributeHeaderSize);
-    visit(attribute);
-    // The last attribute's padding may be cut off by its container: nothing follows it.
-    offset += std::min(Align4(length), left);
-  }
+  ForEachNetlinkAttribute(area, container, name_of, [&] { return LocationText(at); }, visit);
 }
 
 void ExpectSize(const Attribute& attribute, size_t want, const Location& at) {
-  if (attribute.payload.size() != want) {
-    Fail(at, attribute.Name() + " has " + std::to_string(attribute.payload.size()) + " bytes, want " +
-                 std::to_string(want));
-  }
+  ExpectNetlinkSize(attribute, want, [&] { return LocationText(at); });
 }
 
 template <typename T>
 T Number(const Attribute& attribute, const Location& at) {
-  ExpectSize(attribute, sizeof(T), at);
-  return Load<T>(attribute.payload.data());
+  return NetlinkNumber<T>(attribute, [&] { return LocationText(at); });
 }
 
 std::string Key(const Attribute& attribute, const Location& at) {
@@ -201,9 +143,7 @@ std::string Key(const Attribute& attribute, const Location& at) {
 }
 
 std::string InterfaceName(const Attribute& attribute, const Location& at) {
-  const auto* text = reinterpret_cast<const char*>(attribute.payload.data());
-  std::string_view name(text, attribute.payload.size());
-  name = name.substr(0, name.find('\0'));
+  std::string_view name = NetlinkString(attribute);
   if (name.empty() || name.size() > kIfNameMax) {
     Fail(at, attribute.Name() + " is " + std::to_string(name.size()) + " bytes long, want 1 to " +
                  std::to_string(kIfNameMax));
@@ -225,7 +165,7 @@ std::string Endpoint(const Attribute& attribute, const Location& at) {
     Fail(at, attribute.Name() + " has " + std::to_string(bytes.size()) + " bytes, less than a struct sockaddr (" +
                  std::to_string(sizeof(sockaddr)) + ")");
   }
-  auto family = Load<sa_family_t>(bytes.data());
+  auto family = NetlinkLoad<sa_family_t>(bytes.data());
   if (family == AF_INET) {
     ExpectSize(attribute, sizeof(sockaddr_in), at);
     sockaddr_in address{};
@@ -245,26 +185,6 @@ std::string Endpoint(const Attribute& attribute, const Location& at) {
   return {};
 }
 
-// The positive errno of an error answer, and the kernel's own explanation when it sent one
-// (NLMSGERR_ATTR_MSG, with NETLINK_EXT_ACK). `tlv_offset` is where the TLVs would start.
-std::string ErrorText(int error_number, std::span<const uint8_t> payload, size_t tlv_offset, uint16_t flags) {
-  std::string text = "errno " + std::to_string(error_number) + " (" +
-                     std::system_category().message(error_number) + ")";
-  if ((flags & kFlagAckTlvs) == 0 || tlv_offset > payload.size()) return text;
-  try {
-    ForEachAttribute(payload.subspan(tlv_offset), Location{}, "extended ACK", NoName, [&](const Attribute& tlv) {
-      if (tlv.type != kErrorAttributeMessage) return;
-      const auto* message = reinterpret_cast<const char*>(tlv.payload.data());
-      std::string_view explanation(message, tlv.payload.size());
-      explanation = explanation.substr(0, explanation.find('\0'));
-      if (!explanation.empty()) text += ": " + std::string(explanation);
-    });
-  } catch (const ParseError&) {
-    // The explanation is a courtesy: a malformed one does not hide the errno.
-  }
-  return text;
-}
-
 std::string_view Hint(int error_number) {
   switch (error_number) {
     case ENODEV: return " (no such interface)";
@@ -274,57 +194,26 @@ std::string_view Hint(int error_number) {
   }
 }
 
-struct MessageHeader {
-  uint32_t length = 0;
-  uint16_t type = 0;
-  uint16_t flags = 0;
-  uint32_t sequence = 0;
-  uint32_t port_id = 0;
-};
+using MessageHeader = NetlinkMessageHeader;
 
-// Calls visit(header, payload) for each message of `bytes`; `message_number` counts them
-// across calls so errors name a message of the whole stream.
+// Calls visit(header, payload, location) for each message of `bytes`; `message_number` counts
+// them across calls so errors name a message of the whole stream.
 template <typename Visit>
 void ForEachMessage(std::span<const uint8_t> bytes, size_t& message_number, Visit&& visit) {
-  size_t offset = 0;
-  while (offset < bytes.size()) {
-    Location at{++message_number};
-    size_t left = bytes.size() - offset;
-    if (left < kMessageHeaderSize) {
-      Fail(at, std::to_string(left) + " stray bytes, too few for a message header (16)");
-    }
-    const uint8_t* start = bytes.data() + offset;
-    MessageHeader header{Load<uint32_t>(start), Load<uint16_t>(start + 4), Load<uint16_t>(start + 6),
-                         Load<uint32_t>(start + 8), Load<uint32_t>(start + 12)};
-    if (header.length < kMessageHeaderSize) {
-      Fail(at, "length " + std::to_string(header.length) + " is shorter than its 16-byte header");
-    }
-    if (header.length > left) {
-      Fail(at, "length " + std::to_string(header.length) + " runs past the end of the data (" +
-                   std::to_string(left) + " bytes left)");
-    }
-    visit(header, bytes.subspan(offset + kMessageHeaderSize, header.length - kMessageHeaderSize), at);
-    offset += std::min<size_t>(Align4(header.length), left);
-  }
+  ForEachNetlinkMessage(
+      bytes, message_number, [](size_t number) { return LocationText(Location{number}); },
+      [&](const MessageHeader& header, std::span<const uint8_t> payload, size_t number) {
+        visit(header, payload, Location{number});
+      });
 }
 
 // NLMSG_ERROR: returns for an ACK (error 0), throws NetlinkError for an error.
 void CheckErrorMessage(const MessageHeader& header, std::span<const uint8_t> payload, const Location& at,
                        std::string_view request) {
-  if (payload.size() < sizeof(int32_t)) {
-    Fail(at, "NLMSG_ERROR has " + std::to_string(payload.size()) + " bytes, too few for its error code");
-  }
-  int32_t error = Load<int32_t>(payload.data());
-  if (error == 0) return;
-  int error_number = error < 0 ? -error : error;
-  // The TLVs follow the echoed request: its header only when capped, else all of it.
-  size_t tlv_offset = kErrorHeaderSize;
-  if ((header.flags & kFlagCapped) == 0 && payload.size() >= kErrorHeaderSize) {
-    tlv_offset = sizeof(int32_t) + Align4(Load<uint32_t>(payload.data() + sizeof(int32_t)));
-  }
-  throw NetlinkError(error_number, "wireguard netlink: the kernel answered " + std::string(request) + " with " +
-                                       ErrorText(error_number, payload, tlv_offset, header.flags) +
-                                       std::string(Hint(error_number)));
+  std::optional<NetlinkErrorAnswer> error = DecodeNetlinkErrorMessage(header, payload, [&] { return LocationText(at); });
+  if (!error) return;
+  throw NetlinkError(error->error_number, "wireguard netlink: the kernel answered " + std::string(request) + " with " +
+                                              error->text + std::string(Hint(error->error_number)));
 }
 
 // The dump, message by message: device attributes from the first, peers from all.
@@ -355,14 +244,9 @@ class DumpParser {
         return;
       case NLMSG_DONE:
         // The int is the dump's outcome; 0 when the dump completed.
-        if (payload.size() >= sizeof(int32_t)) {
-          int32_t error = Load<int32_t>(payload.data());
-          if (error != 0) {
-            int error_number = error < 0 ? -error : error;
-            throw NetlinkError(error_number, "wireguard netlink: the WG_CMD_GET_DEVICE dump ended with " +
-                                                 ErrorText(error_number, payload, sizeof(int32_t), header.flags) +
-                                                 std::string(Hint(error_number)));
-          }
+        if (std::optional<NetlinkErrorAnswer> error = DecodeNetlinkDoneMessage(header, payload)) {
+          throw NetlinkError(error->error_number, "wireguard netlink: the WG_CMD_GET_DEVICE dump ended with " +
+                                                      error->text + std::string(Hint(error->error_number)));
         }
         done_ = true;
         return;
@@ -454,8 +338,8 @@ class DumpParser {
         break;
       case kPeerLastHandshakeTime: {
         ExpectSize(attribute, 2 * sizeof(int64_t), at_);
-        auto seconds = Load<int64_t>(attribute.payload.data());
-        auto nanoseconds = Load<int64_t>(attribute.payload.data() + sizeof(int64_t));
+        auto seconds = NetlinkLoad<int64_t>(attribute.payload.data());
+        auto nanoseconds = NetlinkLoad<int64_t>(attribute.payload.data() + sizeof(int64_t));
         if (nanoseconds < 0 || nanoseconds >= 1'000'000'000) {
           Fail(at_, attribute.Name() + ": " + std::to_string(nanoseconds) + " nanoseconds, want 0 to 999999999");
         }
@@ -546,30 +430,19 @@ class DumpParser {
 
 std::vector<uint8_t> StartRequest(uint16_t type, uint16_t flags, uint32_t sequence, uint8_t command,
                                   uint8_t version) {
-  std::vector<uint8_t> out;
-  Store<uint32_t>(out, 0);  // length, set by FinishRequest
-  Store<uint16_t>(out, type);
-  Store<uint16_t>(out, flags);
-  Store<uint32_t>(out, sequence);
-  Store<uint32_t>(out, 0);  // port id: the kernel knows who sent it
+  std::vector<uint8_t> out = StartNetlinkRequest(type, flags, sequence);
   out.push_back(command);
   out.push_back(version);
-  Store<uint16_t>(out, 0);
+  NetlinkStore<uint16_t>(out, 0);
   return out;
 }
 
 void AddStringAttribute(std::vector<uint8_t>& out, uint16_t type, std::string_view value) {
-  size_t length = kAttributeHeaderSize + value.size() + 1;  // with its NUL
-  Store<uint16_t>(out, static_cast<uint16_t>(length));
-  Store<uint16_t>(out, type);
+  size_t length = kNetlinkAttributeHeaderSize + value.size() + 1;  // with its NUL
+  NetlinkStore<uint16_t>(out, static_cast<uint16_t>(length));
+  NetlinkStore<uint16_t>(out, type);
   out.insert(out.end(), value.begin(), value.end());
-  out.resize(out.size() + 1 + (Align4(length) - length), 0);
-}
-
-std::vector<uint8_t> FinishRequest(std::vector<uint8_t> out) {
-  auto length = static_cast<uint32_t>(out.size());
-  std::memcpy(out.data(), &length, sizeof length);
-  return out;
+  out.resize(out.size() + 1 + (NetlinkAlign(length) - length), 0);
 }
 
 }  // namespace
@@ -610,9 +483,7 @@ uint16_t ParseGenlFamilyId(std::span<const uint8_t> datagram, std::string_view f
                        if (attribute.type == CTRL_ATTR_FAMILY_ID) {
                          id = Number<uint16_t>(attribute, at);
                        } else if (attribute.type == CTRL_ATTR_FAMILY_NAME) {
-                         const auto* text = reinterpret_cast<const char*>(attribute.payload.data());
-                         std::string_view name(text, attribute.payload.size());
-                         name = name.substr(0, name.find('\0'));
+                         std::string_view name = NetlinkString(attribute);
                          if (name != family_name) {
                            Fail(at, "the answer is about family \"" + std::string(name) + "\", want \"" +
                                         std::string(family_name) + "\"");
@@ -627,26 +498,11 @@ uint16_t ParseGenlFamilyId(std::span<const uint8_t> datagram, std::string_view f
   return *id;
 }
 
-bool DatagramEndsAnswer(std::span<const uint8_t> datagram, uint32_t sequence, uint32_t port_id) {
-  bool ends = false;
-  size_t message_count = 0;
-  ForEachMessage(datagram, message_count, [&](const MessageHeader& header, std::span<const uint8_t>,
-                                              const Location& at) {
-    if (header.sequence != sequence || header.port_id != port_id) {
-      throw IoError("netlink message " + std::to_string(at.message) + " answers sequence " +
-                    std::to_string(header.sequence) + " on port " + std::to_string(header.port_id) + ", want " +
-                    std::to_string(sequence) + " on port " + std::to_string(port_id));
-    }
-    if (header.type == NLMSG_DONE || header.type == NLMSG_ERROR || (header.flags & NLM_F_MULTI) == 0) ends = true;
-  });
-  return ends;
-}
-
 std::vector<uint8_t> EncodeGetFamilyRequest(std::string_view family_name, uint32_t sequence) {
   // Version 1 of the controller, as libmnl and iproute2 ask for it.
   std::vector<uint8_t> out = StartRequest(GENL_ID_CTRL, NLM_F_REQUEST, sequence, CTRL_CMD_GETFAMILY, 1);
   AddStringAttribute(out, CTRL_ATTR_FAMILY_NAME, family_name);
-  return FinishRequest(std::move(out));
+  return FinishNetlinkRequest(std::move(out));
 }
 
 std::vector<uint8_t> EncodeGetDeviceRequest(uint16_t family_id, uint32_t sequence, std::string_view interface) {
@@ -657,7 +513,7 @@ std::vector<uint8_t> EncodeGetDeviceRequest(uint16_t family_id, uint32_t sequenc
   std::vector<uint8_t> out =
       StartRequest(family_id, NLM_F_REQUEST | NLM_F_DUMP, sequence, kWgCmdGetDevice, kWgGenlVersion);
   AddStringAttribute(out, kDeviceIfname, interface);
-  return FinishRequest(std::move(out));
+  return FinishNetlinkRequest(std::move(out));
 }
 
 }  // namespace wgtune

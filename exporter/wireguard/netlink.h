@@ -43,22 +43,10 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "exporter/sources/netlink_framing.h"  // the framing, NetlinkError
 #include "exporter/wireguard/device.h"
 
 namespace wgtune {
-
-// The kernel answered a request with an error (NLMSG_ERROR, or NLMSG_DONE carrying one).
-// error_number() is the positive errno: ENODEV when the interface does not exist, EOPNOTSUPP
-// when it is not a WireGuard interface, ENOENT when a generic netlink family is unknown,
-// EINTR when a dump was interrupted by a concurrent change (NLM_F_DUMP_INTR: ask again).
-class NetlinkError : public IoError {
- public:
-  NetlinkError(int error_number, const std::string& message) : IoError(message), error_number_(error_number) {}
-  int error_number() const { return error_number_; }
-
- private:
-  int error_number_;
-};
 
 // Parses a complete WG_CMD_GET_DEVICE dump: every datagram received for one request, in
 // order, up to and including the one holding NLMSG_DONE. Returns the device with its peers
@@ -79,12 +67,6 @@ WireGuardDevice ParseWireGuardDump(std::span<const uint8_t> bytes);
 // NetlinkError(ENOENT) saying "the kernel has no <family_name> module" when the kernel does not
 // know the family, another NetlinkError for other error answers, ParseError when malformed.
 uint16_t ParseGenlFamilyId(std::span<const uint8_t> datagram, std::string_view family_name);
-
-// For the transport: checks that every message in a received datagram answers request
-// `sequence` on socket `port_id` (throws IoError otherwise: a stale or foreign message) and
-// says whether it completes the answer: it holds NLMSG_DONE or NLMSG_ERROR, or a message
-// without NLM_F_MULTI (a single-message reply). Throws ParseError when the framing is broken.
-bool DatagramEndsAnswer(std::span<const uint8_t> datagram, uint32_t sequence, uint32_t port_id);
 
 // The request CTRL_CMD_GETFAMILY for `family_name`, addressed to GENL_ID_CTRL.
 std::vector<uint8_t> EncodeGetFamilyRequest(std::string_view family_name, uint32_t sequence);

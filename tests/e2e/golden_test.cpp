@@ -2,7 +2,7 @@
 //
 // tests/fixtures/e2e/sample1 is a host at the first sample; sample2 holds only the files
 // whose counters changed 5 s later. Beside /proc and /sys the tree holds recorded ethtool
-// answers (ethtool/) and kernel WireGuard dumps (netlink/, make_wireguard_dumps.py). The test copies sample1 to a temporary root, samples,
+// answers (ethtool/), kernel WireGuard dumps and the qdisc dump (netlink/, make_wireguard_dumps.py). The test copies sample1 to a temporary root, samples,
 // copies sample2 over it, samples again, and compares the full exposition with
 // tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clock is
 // scripted, so rates and durations are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
@@ -46,6 +46,7 @@ std::string RunTwoSamples(const fs::path& root) {
   // WireGuard socket of this machine may join in.
   config.ethtool_replay_dir = (root / "ethtool").string();
   config.wireguard_netlink_replay_dir = (root / "netlink").string();
+  config.qdisc_replay_dir = (root / "netlink").string();
   config.wireguard_uapi_dir = (root / "run/wireguard").string();
   for (const CollectorInfo& info : AllCollectors()) config.collectors[info.name] = true;
 

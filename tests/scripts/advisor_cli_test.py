@@ -38,6 +38,7 @@ def start_exporter(root, log_path):
         [exporter, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
          '--path.sysfs=' + root + '/sys', '--collector.ethtool.replay-dir=' + root + '/ethtool',
          '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
+         '--collector.qdisc.replay-dir=' + root + '/netlink',
          '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=3',
          '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
         stderr=log)

@@ -36,6 +36,7 @@ with tempfile.TemporaryDirectory() as root:
              '--path.sysfs=' + root + '/sys',
              '--collector.ethtool.replay-dir=' + root + '/ethtool',
              '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
+             '--collector.qdisc.replay-dir=' + root + '/netlink',
              '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=2',
              '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
             stderr=log)

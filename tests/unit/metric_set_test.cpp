@@ -61,6 +61,7 @@ TEST(RenderTextTest, MatchesPrometheusCppOnTheFixtureHost) {
   config.sysfs = (root / "sys").string();
   config.ethtool_replay_dir = (root / "ethtool").string();
   config.wireguard_netlink_replay_dir = (root / "netlink").string();
+  config.qdisc_replay_dir = (root / "netlink").string();
   config.wireguard_uapi_dir = (root / "run/wireguard").string();
   MetricSet all;
   for (NamedCollector& named : CreateEnabledCollectors(config)) {

@@ -1202,14 +1202,14 @@ TEST(WireGuardNetlinkRequests, FamilyId) {
 TEST(WireGuardNetlinkRequests, DatagramEndsAnswer) {
   Datagrams dump = EncodeKernelDump(ThousandPeerDevice(), {3776, true, false}).datagrams;
   ASSERT_GT(dump.size(), 2u);
-  EXPECT_FALSE(DatagramEndsAnswer(dump.front(), kSequence, kPortId));
-  EXPECT_TRUE(DatagramEndsAnswer(dump.back(), kSequence, kPortId));  // ends with NLMSG_DONE
-  EXPECT_TRUE(DatagramEndsAnswer(DoneMessage(), kSequence, kPortId));
-  EXPECT_TRUE(DatagramEndsAnswer(ErrorMessage(-ENODEV), kSequence, kPortId));
-  EXPECT_TRUE(DatagramEndsAnswer(FamilyReply("wireguard", 0x1c), kSequence, kPortId));  // not NLM_F_MULTI
-  EXPECT_THROW(DatagramEndsAnswer(dump.front(), kSequence + 1, kPortId), IoError);
-  EXPECT_THROW(DatagramEndsAnswer(dump.front(), kSequence, kPortId + 1), IoError);
-  EXPECT_THROW(DatagramEndsAnswer(Truncated(dump.front(), 12), kSequence, kPortId), ParseError);
+  EXPECT_FALSE(NetlinkDatagramEndsAnswer(dump.front(), kSequence, kPortId));
+  EXPECT_TRUE(NetlinkDatagramEndsAnswer(dump.back(), kSequence, kPortId));  // ends with NLMSG_DONE
+  EXPECT_TRUE(NetlinkDatagramEndsAnswer(DoneMessage(), kSequence, kPortId));
+  EXPECT_TRUE(NetlinkDatagramEndsAnswer(ErrorMessage(-ENODEV), kSequence, kPortId));
+  EXPECT_TRUE(NetlinkDatagramEndsAnswer(FamilyReply("wireguard", 0x1c), kSequence, kPortId));  // not NLM_F_MULTI
+  EXPECT_THROW(NetlinkDatagramEndsAnswer(dump.front(), kSequence + 1, kPortId), IoError);
+  EXPECT_THROW(NetlinkDatagramEndsAnswer(dump.front(), kSequence, kPortId + 1), IoError);
+  EXPECT_THROW(NetlinkDatagramEndsAnswer(Truncated(dump.front(), 12), kSequence, kPortId), ParseError);
 }
 
 TEST(WireGuardNetlinkSocket, NoWireGuardFamilyIsReportedQuickly) {

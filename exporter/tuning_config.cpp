@@ -1,0 +1,133 @@
+#include "exporter/tuning_config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <string_view>
+#include <utility>
+
+#include "common/text.h"
+#include "exporter/fnv1a.h"
+
+namespace wgtune {
+namespace {
+
+struct KnobRule {
+  std::string_view family;  // a family name; with `prefix`, the start of family names
+  bool prefix = false;
+  bool knob = true;  // false: not a knob, although a broader rule after this one matches it
+  // The labels that belong to the knob (what it is and its setting); others (derived or
+  // live state) are dropped before hashing. Empty: every label.
+  std::vector<std::string_view> labels = {};
+  // When set, only the series with this label value are knobs.
+  std::string_view only_label = {};
+  std::string_view only_value = {};
+};
+
+// The one list of knobs. First matching rule wins.
+const std::vector<KnobRule>& KnobRules() {
+  static const std::vector<KnobRule> rules = {
+      // A gauge of load the sysctl collector reads from /proc/sys (nf_conntrack_count), not a
+      // setting: it changes with every connection.
+      {"wgtune_sysctl_net_netfilter_nf_conntrack_entries", false, false},
+      // Every other sysctl the exporter reads is one the guide tells to set (§4.5 backlog and
+      // budget, §4.7 buffers, §4.8 congestion control and default qdisc, §5.2 conntrack_max);
+      // wgtune_sysctl_info also lists the available congestion controls, which change when
+      // tcp_bbr is loaded. New sysctls are knobs by default.
+      {"wgtune_sysctl_", true},
+      // RPS masks and RFS table sizes are written by hand (§4.3); rps_cpus is the mask's count.
+      {"wgtune_rps_cpus"},
+      {"wgtune_rps_info"},
+      {"wgtune_rps_flow_entries"},
+      {"wgtune_rps_sock_flow_entries"},
+      // `ip link set mtu` (§4.9) and `ip link set txqueuelen`.
+      {"wgtune_network_mtu_bytes"},
+      {"wgtune_network_transmit_queue_length"},
+      // `ethtool -G` (§4.6) and `ethtool -L` (§4.1) set the current values; the maxima are the
+      // hardware's.
+      {"wgtune_ethtool_ring_entries", false, true, {}, "setting", "current"},
+      {"wgtune_ethtool_channels", false, true, {}, "setting", "current"},
+      // `ethtool -N rx-flow-hash udp4` (§4.4).
+      {"wgtune_ethtool_udp4_hash_fields_info"},
+      // Where each IRQ may be delivered: smp_affinity, set by hand or by irqbalance (§4.2,
+      // §6.3). The effective affinity is the kernel's choice within it, and the names, driver
+      // and queue describe the IRQ rather than configure it.
+      {"wgtune_interrupt_affinity_info", false, true, {"irq", "affinity"}},
+      // `tc qdisc replace` (§4.8): which qdiscs each device has, and their limits. Not their
+      // handles and parents: a qdisc added without a handle gets the next of a kernel counter
+      // (8001:, 8002:, ... and its children's parents 8002:1, ...), so the same command gives
+      // different handles on two hosts, or run twice on one. Each qdisc still counts: an mq
+      // root with four fq_codel children is five lines.
+      {"wgtune_qdisc_info", false, true, {"device", "kind"}},
+      {"wgtune_qdisc_limit_packets", false, true, {"device", "kind"}},
+      // Whether irqbalance runs decides who sets the affinities (§6.3: stop it, pin by hand).
+      {"wgtune_process_running", false, true, {}, "name", "irqbalance"},
+      // The tunnel's MTU (§4.9) and kernel or userspace WireGuard (§3.4, the largest gain); the
+      // public key is identity, not tuning.
+      {"wgtune_wireguard_mtu_bytes"},
+      {"wgtune_wireguard_interface_info", false, true, {"interface", "implementation"}},
+  };
+  return rules;
+}
+
+const KnobRule* RuleFor(std::string_view family) {
+  for (const KnobRule& rule : KnobRules()) {
+    if (rule.prefix ? StartsWith(family, rule.family) : family == rule.family) return &rule;
+  }
+  return nullptr;
+}
+
+std::string FormatValue(double value) {
+  char text[32];
+  auto result = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, result.ptr);
+}
+
+std::string Hex16(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> TuningKnobLines(const MetricSet& families) {
+  std::vector<std::string> lines;
+  for (const prometheus::MetricFamily& family : families.families()) {
+    const KnobRule* rule = RuleFor(family.name);
+    if (rule == nullptr || !rule->knob) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      Labels kept;
+      bool selected = rule->only_label.empty();
+      for (const Label& label : metric.label) {
+        if (label.name == rule->only_label && label.value == rule->only_value) selected = true;
+        if (rule->labels.empty() ||
+            std::find(rule->labels.begin(), rule->labels.end(), label.name) != rule->labels.end()) {
+          kept.push_back(label);
+        }
+      }
+      if (!selected) continue;
+      std::sort(kept.begin(), kept.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
+      std::string line = family.name + "{";
+      for (size_t i = 0; i < kept.size(); ++i) {
+        if (i > 0) line += ",";
+        line += kept[i].name + "=\"";
+        AppendEscaped(line, kept[i].value);
+        line += "\"";
+      }
+      line += "} " + FormatValue(ValueOf(family, metric));
+      lines.push_back(std::move(line));
+    }
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::string TuningFingerprint(std::vector<std::string> lines) {
+  std::sort(lines.begin(), lines.end());
+  Fnv1a64 hash;
+  for (const std::string& line : lines) hash.Add(line);
+  return Hex16(hash.value());
+}
+
+}  // namespace wgtune
