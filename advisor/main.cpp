@@ -102,6 +102,13 @@ void AddSourceOptions(CLI::App& command, Options& options, std::string& scrape_t
       ->capture_default_str();
 }
 
+// The commands that evaluate need somewhere to read hosts from.
+void RequireSource(const Options& options, const std::string& command) {
+  if (options.targets.empty() && options.prometheus.empty()) {
+    throw CLI::ValidationError(command, "one of --target or --prometheus is required");
+  }
+}
+
 // One evaluation of every host of the configured source.
 struct Evaluation {
   std::vector<HostReport> hosts;
@@ -149,10 +156,8 @@ Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rat
 }
 
 int Check(const Options& options) {
+  RequireSource(options, "check");
   RuleEngine engine(LoadRules(options));
-  if (options.targets.empty() && options.prometheus.empty()) {
-    throw CLI::ValidationError("check", "one of --target or --prometheus is required");
-  }
   Evaluation evaluation = Evaluate(engine, options, UnixNow() + options.wait_for_rates);
   if (options.format == "json") {
     std::cout << JsonReport(evaluation.hosts);
@@ -176,10 +181,8 @@ int Check(const Options& options) {
 // The persistence files of every host read: printed with a header line each, or written
 // under DIR/<instance>/ with the host's paths below it, for review.
 int Persist(const Options& options) {
+  RequireSource(options, "persist");
   RuleEngine engine(LoadRules(options));
-  if (options.targets.empty() && options.prometheus.empty()) {
-    throw CLI::ValidationError("persist", "one of --target or --prometheus is required");
-  }
   Evaluation evaluation = Evaluate(engine, options, UnixNow() + options.wait_for_rates);
   int code = kExitClean;
   for (const HostReport& host : evaluation.hosts) {
@@ -313,10 +316,8 @@ std::string RenderAdvisorMetrics(const RuleEngine& engine, const AlertTracker& t
 }
 
 int Run(const Options& options) {
+  RequireSource(options, "run");
   RuleEngine engine(LoadRules(options));
-  if (options.targets.empty() && options.prometheus.empty()) {
-    throw CLI::ValidationError("run", "one of --target or --prometheus is required");
-  }
   StopSignals stop_signals;  // before any thread starts
 
   std::map<std::string, double> for_seconds;

@@ -78,6 +78,19 @@ void CheckQueries(const Template& text, const std::string& where, const std::set
 
 std::vector<std::string> LintRules(const RuleSet& set, const std::set<std::string, std::less<>>& known_metrics) {
   std::vector<std::string> problems;
+  // The shared templates first, once each under their own file and line; every rule compiles
+  // against them, so if one is broken no rule can be checked and its error is the one to tell.
+  try {
+    RuleEngine library_only(RuleSet{{}, set.templates});
+    for (const auto& [name, compiled] : library_only.library()) {
+      const NamedTemplate& named = set.templates.at(name);
+      CheckQueries(compiled, named.file + ":" + std::to_string(named.line) + ": template " + name + ": ", known_metrics,
+                   problems);
+    }
+  } catch (const std::exception& error) {
+    problems.push_back(error.what());
+    return problems;
+  }
   for (const Rule& rule : set.rules) {
     const std::string where = rule.file + ":" + std::to_string(rule.line) + ": rule " + rule.id + ": ";
     RuleSet single{{rule}, set.templates};
@@ -93,17 +106,6 @@ std::vector<std::string> LintRules(const RuleSet& set, const std::set<std::strin
     for (const Template* text : {&compiled.summary, &compiled.description, &compiled.remediation, &compiled.verify}) {
       CheckQueries(*text, where, known_metrics, problems);
     }
-  }
-  // The shared templates once each, under their own file and line.
-  try {
-    RuleEngine library_only(RuleSet{{}, set.templates});
-    for (const auto& [name, compiled] : library_only.library()) {
-      const NamedTemplate& named = set.templates.at(name);
-      CheckQueries(compiled, named.file + ":" + std::to_string(named.line) + ": template " + name + ": ", known_metrics,
-                   problems);
-    }
-  } catch (const std::exception& error) {
-    problems.push_back(error.what());
   }
   return problems;
 }

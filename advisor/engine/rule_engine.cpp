@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <tuple>
 
 #include "advisor/promql/parser.h"
@@ -124,6 +125,9 @@ HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view
         throw promql::EvalError("position 0: a rule's expr must be an instant vector, not a " +
                                 std::string(promql::ValueTypeName(value.type)));
       }
+      // Rendered aside and kept only if every series renders: a failure costs the whole rule,
+      // never leaves part of its findings behind.
+      std::vector<Finding> findings;
       for (const promql::Sample& sample : value.vector) {
         Finding finding;
         finding.rule = rule.id;
@@ -140,8 +144,9 @@ HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view
         finding.description = Render(compiled.description, data, query, library_);
         finding.remediation = Render(compiled.remediation, data, query, library_);
         finding.verify = Render(compiled.verify, data, query, library_);
-        result.findings.push_back(std::move(finding));
+        findings.push_back(std::move(finding));
       }
+      std::move(findings.begin(), findings.end(), std::back_inserter(result.findings));
     } catch (const std::exception& error) {
       result.failures.push_back({rule.id, std::string(instance), error.what()});
     }

@@ -99,6 +99,16 @@ TEST(RuleEngineTest, AFailingRuleCostsOnlyThatRule) {
   EXPECT_EQ(result.findings[0].rule, "fine");
 }
 
+TEST(RuleEngineTest, ARuleThatFailsOnOneSeriesLeavesNoFindingBehind) {
+  // cpubit takes whole numbers: eth0's 2 renders, eth1's 1.5 fails, after eth0's was rendered.
+  RuleEngine engine(RuleSet{{MakeRule("half", "m", "echo {{ cpubit $value }}")}, {}});
+  auto host = HostWith({S({{"__name__", "m"}, {"device", "eth0"}}, 2), S({{"__name__", "m"}, {"device", "eth1"}}, 1.5)});
+  HostEvaluation result = engine.Evaluate(host, "h:1", 0);
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].rule, "half");
+  EXPECT_TRUE(result.findings.empty()) << result.findings[0].remediation;
+}
+
 TEST(ReportTest, PersistHintsFollowTheCommands) {
   EXPECT_EQ(PersistHints("sysctl -w net.core.rmem_max=16777216\nsysctl -w net.ipv4.tcp_rmem=\"4096 131072 16777216\""),
             (std::vector<std::string>{"echo 'net.core.rmem_max = 16777216' >> /etc/sysctl.d/99-netbird-tuning.conf",
@@ -303,6 +313,14 @@ TEST(LintTest, ReportsEveryProblemWithFileLineAndRule) {
   EXPECT_EQ(problems[1].rfind("rules/test.toml:3: rule bad-expr: expr: position ", 0), 0u) << problems[1];
   EXPECT_EQ(problems[2], "rules/test.toml:3: rule bad-query: query \"wgtune_nope\": unknown metric wgtune_nope (not served by wgtune-exporter)");
   EXPECT_EQ(problems[3], "rules/test.toml:3: rule bad-regex-name: expr: __name__=~\"wgtune_zzz.*\" matches no metric wgtune-exporter serves");
+}
+
+TEST(LintTest, ABrokenSharedTemplateIsReportedOnce) {
+  RuleSet set{{MakeRule("a", "wgtune_cpus", "{{ template \"fix\" . }}"), MakeRule("b", "wgtune_cpus")},
+              {{"fix", {"fix", "{{ if }}", "rules/templates.toml", 7}}}};
+  std::vector<std::string> problems = LintRules(set, {"wgtune_cpus"});
+  ASSERT_EQ(problems.size(), 1u) << testing::PrintToString(problems);
+  EXPECT_EQ(problems[0].rfind("rules/templates.toml:7: template fix: ", 0), 0u) << problems[0];
 }
 
 TEST(LintTest, BundledRulesAreClean) {
