@@ -7,8 +7,8 @@
 
 #include "common/logging.h"
 #include "common/text.h"
-#include "exporter/fnv1a.h"
-#include "exporter/tuning_config.h"
+#include "common/fnv1a.h"
+#include "common/tuning_config.h"
 
 namespace wgtune {
 namespace {

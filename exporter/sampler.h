@@ -8,7 +8,7 @@
 // that interval.
 //
 // After each sample the sampler also publishes the host's tuning configuration as a fingerprint
-// (exporter/tuning_config.h): wgtune_tuning_config_info{fingerprint} and
+// (common/tuning_config.h): wgtune_tuning_config_info{fingerprint} and
 // wgtune_tuning_config_changes_total. A collector that fails a sample keeps its knobs of its last
 // success: a file that could not be read is not a configuration change. A collector's first
 // success adds its knobs to the fingerprint without counting a change (its configuration became

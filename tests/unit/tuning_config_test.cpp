@@ -1,6 +1,6 @@
-// The tuning configuration fingerprint: which series are knobs (exporter/tuning_config.h), and
+// The tuning configuration fingerprint: which series are knobs (common/tuning_config.h), and
 // how the sampler publishes the fingerprint and counts its changes (exporter/sampler.h).
-#include "exporter/tuning_config.h"
+#include "common/tuning_config.h"
 
 #include <gtest/gtest.h>
 
@@ -60,6 +60,23 @@ TEST(TuningKnobLines, KeepsTheKnobsWithTheirOwnLabelsOnly) {
                 R"(wgtune_sysctl_net_core_netdev_budget{} 300)",
                 R"(wgtune_wireguard_interface_info{implementation="kernel",interface="wt0"} 1)",
             }));
+}
+
+// The same lines from series read elsewhere (a scrape, Prometheus), labels in any order, as the
+// advisor's comparison of configurations reads them.
+TEST(TuningKnobLine, ClassifiesOneSeriesAsTheExporterDoes) {
+  EXPECT_EQ(TuningKnobLine("wgtune_interrupt_affinity_info",
+                           {{"name", "mlx5_comp0"}, {"irq", "25"}, {"affinity", "0-3"}, {"effective_affinity", "1"}}, 1),
+            R"(wgtune_interrupt_affinity_info{affinity="0-3",irq="25"} 1)");
+  EXPECT_EQ(TuningKnobLine("wgtune_ethtool_ring_entries", {{"setting", "current"}, {"ring", "rx"}, {"device", "eth0"}}, 1024),
+            R"(wgtune_ethtool_ring_entries{device="eth0",ring="rx",setting="current"} 1024)");
+  EXPECT_EQ(TuningKnobLine("wgtune_ethtool_ring_entries", {{"setting", "maximum"}, {"ring", "rx"}, {"device", "eth0"}}, 8192),
+            std::nullopt);
+  EXPECT_EQ(TuningKnobLine("wgtune_process_running", {{"name", "wireguard-go"}}, 1), std::nullopt);
+  EXPECT_EQ(TuningKnobLine("wgtune_sysctl_net_netfilter_nf_conntrack_entries", {}, 12), std::nullopt);
+  EXPECT_EQ(TuningKnobLine("wgtune_softnet_dropped_total", {{"cpu", "0"}}, 3), std::nullopt);
+  EXPECT_EQ(TuningKnobLine("wgtune_sysctl_net_core_netdev_max_backlog", {}, 10000),
+            "wgtune_sysctl_net_core_netdev_max_backlog{} 10000");
 }
 
 TEST(TuningKnobLines, EscapesLabelValuesSoThatNoTwoSeriesRunTogether) {

@@ -1,4 +1,4 @@
-#include "exporter/tuning_config.h"
+#include "common/tuning_config.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,8 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/fnv1a.h"
 #include "common/text.h"
-#include "exporter/fnv1a.h"
 
 namespace wgtune {
 namespace {
@@ -91,32 +91,41 @@ std::string Hex16(uint64_t value) {
 
 }  // namespace
 
+std::optional<std::string> TuningKnobLine(std::string_view family, const KnobLabels& labels, double value) {
+  const KnobRule* rule = RuleFor(family);
+  if (rule == nullptr || !rule->knob) return std::nullopt;
+  KnobLabels kept;
+  bool selected = rule->only_label.empty();
+  for (const auto& [name, label_value] : labels) {
+    if (name == rule->only_label && label_value == rule->only_value) selected = true;
+    if (rule->labels.empty() || std::find(rule->labels.begin(), rule->labels.end(), name) != rule->labels.end()) {
+      kept.emplace_back(name, label_value);
+    }
+  }
+  if (!selected) return std::nullopt;
+  std::sort(kept.begin(), kept.end());
+  std::string line(family);
+  line += "{";
+  for (size_t i = 0; i < kept.size(); ++i) {
+    if (i > 0) line += ",";
+    line += kept[i].first + "=\"";
+    AppendEscaped(line, kept[i].second);
+    line += "\"";
+  }
+  line += "} " + FormatValue(value);
+  return line;
+}
+
 std::vector<std::string> TuningKnobLines(const MetricSet& families) {
   std::vector<std::string> lines;
   for (const prometheus::MetricFamily& family : families.families()) {
     const KnobRule* rule = RuleFor(family.name);
-    if (rule == nullptr || !rule->knob) continue;
+    if (rule == nullptr || !rule->knob) continue;  // most families: skip before copying labels
     for (const prometheus::ClientMetric& metric : family.metric) {
-      Labels kept;
-      bool selected = rule->only_label.empty();
-      for (const Label& label : metric.label) {
-        if (label.name == rule->only_label && label.value == rule->only_value) selected = true;
-        if (rule->labels.empty() ||
-            std::find(rule->labels.begin(), rule->labels.end(), label.name) != rule->labels.end()) {
-          kept.push_back(label);
-        }
-      }
-      if (!selected) continue;
-      std::sort(kept.begin(), kept.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
-      std::string line = family.name + "{";
-      for (size_t i = 0; i < kept.size(); ++i) {
-        if (i > 0) line += ",";
-        line += kept[i].name + "=\"";
-        AppendEscaped(line, kept[i].value);
-        line += "\"";
-      }
-      line += "} " + FormatValue(ValueOf(family, metric));
-      lines.push_back(std::move(line));
+      KnobLabels labels;
+      labels.reserve(metric.label.size());
+      for (const Label& label : metric.label) labels.emplace_back(label.name, label.value);
+      if (auto line = TuningKnobLine(family.name, labels, ValueOf(family, metric))) lines.push_back(std::move(*line));
     }
   }
   std::sort(lines.begin(), lines.end());

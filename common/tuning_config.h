@@ -11,17 +11,28 @@
 // The fingerprint does not depend on the order of collectors, families or series: every knob
 // series becomes one line, `family{label="value",...} value` with only the labels that belong to
 // the knob (sorted by name, escaped as in the exposition format) and the value in shortest
-// round-trip form; the lines are sorted, then hashed with FNV-1a 64 (exporter/fnv1a.h). It is
+// round-trip form; the lines are sorted, then hashed with FNV-1a 64 (common/fnv1a.h). It is
 // written as 16 lower-case hex digits. Two hosts print the same fingerprint when they run the
 // same collectors with the same knob values.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/metric_set.h"
 
 namespace wgtune {
+
+// A series' labels as (name, value) pairs, without the metric name; any order.
+using KnobLabels = std::vector<std::pair<std::string, std::string>>;
+
+// One series as a knob line, or nullopt when the series is not a knob. For readers of a
+// scrape or of Prometheus (the advisor's comparison of configurations), who have series, not
+// a MetricSet.
+std::optional<std::string> TuningKnobLine(std::string_view family, const KnobLabels& labels, double value);
 
 // The knob series among `families` (typically what one collector produced in one sample),
 // serialized as above, sorted.
