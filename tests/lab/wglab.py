@@ -6,7 +6,9 @@ Each host is a network namespace (wgl-h1 … wgl-hN) with one veth leg on a shar
 wgl1 … wglN (names are unique across hosts because wireguard-go puts every UAPI socket in
 one /var/run/wireguard, whatever the namespace). Overlay addresses are NetBird-like,
 100.64.0.i/10, and the WireGuard MTU is 1280 unless told otherwise. Every peer knows every
-other (full mesh), with its underlay endpoint and a 25 s keepalive.
+other (full mesh), with its underlay endpoint and a 25 s keepalive. Each host's default route
+goes out of its underlay veth (as on a cloud VM, where the default route's device carries the
+tunnel), so that tools which find the underlay by the default route see eth0.
 
 Everything is torn down on exit, also on error or SIGTERM: the namespaces (and with them
 the veths and tun devices), the wireguard-go processes, their sockets, any iperf3.
@@ -123,35 +125,65 @@ class Mesh:
             sh('ip', 'netns', 'exec', self.switch, 'ip', 'link', 'set', 'h%d' % i, 'master', 'br0', 'up')
             for command in (['ip', 'link', 'set', 'lo', 'up'],
                             ['ip', 'addr', 'add', self.underlay_ip(i) + '/24', 'dev', 'eth0'],
-                            ['ip', 'link', 'set', 'eth0', 'up']):
+                            ['ip', 'link', 'set', 'eth0', 'up'],
+                            # Nothing answers at .254: no lab traffic leaves 192.0.2.0/24 and 100.64/10.
+                            ['ip', 'route', 'add', 'default', 'via', UNDERLAY % 254, 'dev', 'eth0']):
                 sh('ip', 'netns', 'exec', ns, *command)
             private = sh('wg', 'genkey', capture=True).strip()
             public = sh('wg', 'pubkey', capture=True, input=private + '\n').strip()
             self.keys[i] = (private, public)
         for i in range(1, self.hosts + 1):
-            ns, wg = self.namespace(i), self.interface(i)
-            # -f: stay in the foreground, so that the lab owns the process and can stop it.
-            self.daemons[i] = self.spawn(i, ['wireguard-go', '-f', wg], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
-            sock = os.path.join(UAPI_DIR, wg + '.sock')
-            deadline = time.monotonic() + 10
-            while not os.path.exists(sock):
-                if time.monotonic() > deadline:
-                    raise RuntimeError('wireguard-go did not create ' + sock)
-                time.sleep(0.05)
-            with tempfile.NamedTemporaryFile('w') as key:
-                key.write(self.private_key(i) + '\n')
-                key.flush()
-                sh('ip', 'netns', 'exec', ns, 'wg', 'set', wg, 'listen-port', str(LISTEN_PORT), 'private-key', key.name)
-            for j in range(1, self.hosts + 1):
-                if j == i:
-                    continue
-                sh('ip', 'netns', 'exec', ns, 'wg', 'set', wg, 'peer', self.public_key(j),
-                   'endpoint', '%s:%d' % (self.underlay_ip(j), LISTEN_PORT),
-                   'allowed-ips', self.overlay_ip(j) + '/32',
-                   'persistent-keepalive', str(self.keepalive))
-            sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', self.overlay_ip(i) + '/10', 'dev', wg)
-            sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', wg, 'mtu', str(self.mtu), 'up')
+            self.start_daemon(i)
+            self.configure_interface(i)
+
+    def start_daemon(self, i):
+        """Starts host i's wireguard-go and configures its key and peers (not its addresses)."""
+        ns, wg = self.namespace(i), self.interface(i)
+        # -f: stay in the foreground, so that the lab owns the process and can stop it.
+        self.daemons[i] = self.spawn(i, ['wireguard-go', '-f', wg], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        sock = os.path.join(UAPI_DIR, wg + '.sock')
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock):
+            if time.monotonic() > deadline:
+                raise RuntimeError('wireguard-go did not create ' + sock)
+            time.sleep(0.05)
+        with tempfile.NamedTemporaryFile('w') as key:
+            key.write(self.private_key(i) + '\n')
+            key.flush()
+            sh('ip', 'netns', 'exec', ns, 'wg', 'set', wg, 'listen-port', str(LISTEN_PORT), 'private-key', key.name)
+        for j in range(1, self.hosts + 1):
+            if j != i:
+                self.add_peer(i, j)
+
+    def add_peer(self, i, j):
+        """Configures host j as a peer of host i (endpoint, allowed IP, keepalive)."""
+        sh('ip', 'netns', 'exec', self.namespace(i), 'wg', 'set', self.interface(i), 'peer', self.public_key(j),
+           'endpoint', '%s:%d' % (self.underlay_ip(j), LISTEN_PORT),
+           'allowed-ips', self.overlay_ip(j) + '/32',
+           'persistent-keepalive', str(self.keepalive))
+
+    def stop_daemon(self, i):
+        """Stops host i's wireguard-go: its tun device and UAPI socket go with it, the peers' view
+        of it keeps the last handshake. start_daemon(i) brings it back (the addresses and MTU of
+        its interface then have to be set again: the tun device is new)."""
+        process = self.daemons.pop(i)
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        try:
+            os.unlink(os.path.join(UAPI_DIR, self.interface(i) + '.sock'))
+        except FileNotFoundError:
+            pass
+
+    def configure_interface(self, i, mtu=None):
+        """Host i's overlay address, MTU and link up, as after building (for a restarted daemon)."""
+        ns, wg = self.namespace(i), self.interface(i)
+        sh('ip', 'netns', 'exec', ns, 'ip', 'addr', 'replace', self.overlay_ip(i) + '/10', 'dev', wg)
+        sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', wg, 'mtu', str(mtu or self.mtu), 'up')
 
     def wait_for_handshakes(self, seconds=10):
         """Waits until every host has completed a handshake with every peer (the keepalive
