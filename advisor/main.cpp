@@ -1,7 +1,9 @@
 // wgtune-advisor: evaluates the TOML rules over wgtune-exporter metrics and reports what to
-// change on each host (check), keeps Alertmanager informed (run), checks rule files (lint),
-// exports them for Prometheus (export prometheus-rules), and answers one PromQL query over
-// the same sources (query), the way the rules see them.
+// change on each host (check), keeps Alertmanager informed (run), writes the persistent form of
+// the fixes (persist), checks rule files (lint), exports them for Prometheus (export
+// prometheus-rules), answers one PromQL query over the same sources (query), the way the rules
+// see them, and runs the guide's method (§7): the iperf3 baseline with the exporter's view
+// (baseline) and the comparison table of configurations (compare).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -26,6 +28,10 @@
 #include "advisor/sinks/rules_doc.h"
 #include "advisor/sources/fleet.h"
 #include "advisor/sources/prometheus_api.h"
+#include "advisor/workflow/baseline_runner.h"
+#include "advisor/workflow/comparison.h"
+#include "advisor/workflow/prometheus_history.h"
+#include "advisor/workflow/run_files.h"
 #include "common/logging.h"
 #include "common/metric_set.h"
 #include "common/metrics_server.h"
@@ -60,6 +66,20 @@ struct Options {
   std::string query;
   double query_time = 0;
   std::string output_dir;
+  // compare
+  std::vector<std::string> runs;
+  std::string compare_format = "markdown";
+  std::string since = "6h", range_start, range_end, step = "15s";
+  std::vector<std::string> compare_instances;
+  // baseline
+  std::string baseline_server;
+  int baseline_port = 5201;
+  std::string baseline_target;
+  int baseline_seconds = 30;
+  std::vector<std::string> baseline_scenarios;
+  std::string baseline_out;
+  std::string baseline_iperf3 = "iperf3";
+  std::string baseline_sample_interval = "1s", baseline_exporter_interval = "5s";
   std::string log_level = "info";
   std::string log_format = "logfmt";
 };
@@ -269,6 +289,65 @@ int Query(const Options& options) {
   return kExitClean;
 }
 
+// The guide's comparison table (§7.1): from baseline run directories, in the order given, or
+// from a Prometheus server's history, one row per host and interval of constant configuration.
+int Compare(const Options& options) {
+  std::vector<ComparisonRow> rows;
+  if (!options.runs.empty()) {
+    rows = ReadRunDirectories(options.runs);
+    AssignChanges(rows);
+  } else if (!options.prometheus.empty()) {
+    auto time_argument = [](const std::string& flag, const std::string& text) {
+      std::optional<double> time = ParseTimeArgument(text);
+      if (!time) throw CLI::ValidationError(flag, "not an RFC 3339 time or unix seconds: " + text);
+      return *time;
+    };
+    HistoryRange range;
+    range.base_url = options.prometheus;
+    range.end = options.range_end.empty() ? UnixNow() : time_argument("--end", options.range_end);
+    range.start = options.range_start.empty() ? range.end - Seconds(options.since)
+                                              : time_argument("--start", options.range_start);
+    range.step = Seconds(options.step);
+    range.instances = options.compare_instances;
+    range.timeout = options.scrape_timeout;
+    if (!(range.step > 0)) throw CLI::ValidationError("--step", "must be positive");
+    if (!(range.end > range.start)) throw CLI::ValidationError("--start", "must be before --end");
+    rows = ReadPrometheusHistory(range);
+  } else {
+    throw CLI::ValidationError("compare", "one of --runs or --prometheus is required");
+  }
+  std::cout << (options.compare_format == "json" ? JsonComparison(rows) : MarkdownComparison(rows));
+  return kExitClean;
+}
+
+// The guide's iperf3 scenarios (§2.1), each with the exporter's view while it ran: one line per
+// scenario as it finishes, one run file per scenario under --out. Exit 2 if any failed.
+int Baseline(const Options& options) {
+  BaselineOptions baseline;
+  baseline.server = options.baseline_server;
+  baseline.port = options.baseline_port;
+  baseline.seconds = options.baseline_seconds;
+  baseline.scenarios = options.baseline_scenarios;
+  baseline.out_dir = options.baseline_out;
+  baseline.iperf3 = options.baseline_iperf3;
+  if (!options.baseline_target.empty()) baseline.target = options.baseline_target;
+  baseline.sample_interval = Seconds(options.baseline_sample_interval);
+  baseline.exporter_interval = Seconds(options.baseline_exporter_interval);
+  if (!(baseline.sample_interval > 0)) throw CLI::ValidationError("--sample.interval", "must be positive");
+  if (!(baseline.exporter_interval > 0)) throw CLI::ValidationError("--exporter.sample-interval", "must be positive");
+  bool failed = false;
+  RunBaseline(baseline, [&](const ScenarioOutcome& outcome) {
+    if (outcome.run) {
+      std::cout << BaselineRunLine(*outcome.run) << std::endl;
+      std::cerr << "wgtune-advisor: wrote " << outcome.file << "\n";
+    } else {
+      std::cout << outcome.scenario << ": FAILED: " << outcome.error << std::endl;
+      failed = true;
+    }
+  });
+  return failed ? kExitError : kExitClean;
+}
+
 // The advisor's own /metrics after an evaluation.
 std::string RenderAdvisorMetrics(const RuleEngine& engine, const AlertTracker& tracker, const Evaluation& evaluation,
                                  double duration, const std::map<std::string, std::pair<double, double>>& notifications,
@@ -463,6 +542,56 @@ int Main(int argc, char** argv) {
   query->add_option("expr", options.query, "PromQL expression")->required();
   query->add_option("--time", options.query_time, "Evaluation time, unix seconds (default: now)");
 
+  CLI::App* compare = app.add_subcommand(
+      "compare", "The guide's comparison table (§7.1) of configurations: from baseline run files or a Prometheus history");
+  auto* compare_runs = compare->add_option("--runs", options.runs,
+                                           "Baseline run directories (baseline --out), compared in this order");
+  auto* compare_prometheus = compare->add_option("--prometheus", options.prometheus,
+                                                 "Prometheus server whose history of the hosts to compare");
+  compare_runs->excludes(compare_prometheus);
+  compare->add_option("--format", options.compare_format, "markdown or json")
+      ->check(CLI::IsMember({"markdown", "json"}))
+      ->capture_default_str();
+  auto* compare_since = compare->add_option("--since", options.since, "With --prometheus: the range starts this long before --end")
+                            ->check(DurationValidator())
+                            ->capture_default_str();
+  compare->add_option("--start", options.range_start, "With --prometheus: range start, RFC 3339 or unix seconds")
+      ->excludes(compare_since);
+  compare->add_option("--end", options.range_end, "With --prometheus: range end, RFC 3339 or unix seconds (default: now)");
+  compare->add_option("--step", options.step, "With --prometheus: range query resolution")
+      ->check(DurationValidator())
+      ->capture_default_str();
+  compare->add_option("--instance", options.compare_instances, "With --prometheus: only this instance (repeatable)")
+      ->allow_extra_args(false);
+  compare->add_option("--scrape.timeout", scrape_timeout, "Timeout of one API request")
+      ->check(DurationValidator())
+      ->capture_default_str();
+
+  CLI::App* baseline = app.add_subcommand(
+      "baseline", "The guide's iperf3 scenarios (§2.1) with the exporter's view of each; one run file per scenario");
+  std::vector<std::string> scenario_names;
+  for (const BaselineScenario& scenario : BaselineScenarios()) scenario_names.emplace_back(scenario.name);
+  baseline->add_option("--server", options.baseline_server, "iperf3 server (iperf3 -s) to measure against")->required();
+  baseline->add_option("--port", options.baseline_port, "Its port")->check(CLI::Range(1, 65535))->capture_default_str();
+  baseline->add_option("--target", options.baseline_target,
+                       "Exporter of this host, scraped while each scenario runs: host:port or URL (default: none)");
+  baseline->add_option("--seconds", options.baseline_seconds, "Length of each scenario (iperf3 -t)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  baseline->add_option("--scenario", options.baseline_scenarios, "Scenario to run (repeatable, in this order; default: all five)")
+      ->check(CLI::IsMember(scenario_names))
+      ->allow_extra_args(false);
+  baseline->add_option("--out", options.baseline_out, "Directory of the run files (DIR/<scenario>.json)")->required();
+  baseline->add_option("--iperf3", options.baseline_iperf3, "iperf3 binary")->capture_default_str();
+  baseline->add_option("--sample.interval", options.baseline_sample_interval, "Time between scrapes of the exporter")
+      ->check(DurationValidator())
+      ->capture_default_str();
+  baseline->add_option("--exporter.sample-interval", options.baseline_exporter_interval,
+                       "The exporter's --sample.interval: how far back its rates reach (scrapes whose rates start "
+                       "before the scenario are left out)")
+      ->check(DurationValidator())
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -484,6 +613,8 @@ int Main(int argc, char** argv) {
       return kExitClean;
     }
     if (query->parsed()) return Query(options);
+    if (baseline->parsed()) return Baseline(options);
+    if (compare->parsed()) return Compare(options);
   } catch (const CLI::ValidationError& error) {
     std::cerr << "wgtune-advisor: " << error.what() << "\n";
     return kExitError;

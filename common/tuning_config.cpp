@@ -98,6 +98,9 @@ std::optional<std::string> TuningKnobLine(std::string_view family, const KnobLab
   bool selected = rule->only_label.empty();
   for (const auto& [name, label_value] : labels) {
     if (name == rule->only_label && label_value == rule->only_value) selected = true;
+    // A label with an empty value is no label to Prometheus (and to the advisor's reading of a
+    // scrape): leaving it out keeps the line, and so the fingerprint, the same for every reader.
+    if (label_value.empty()) continue;
     if (rule->labels.empty() || std::find(rule->labels.begin(), rule->labels.end(), name) != rule->labels.end()) {
       kept.emplace_back(name, label_value);
     }

@@ -10,10 +10,10 @@
 //
 // The fingerprint does not depend on the order of collectors, families or series: every knob
 // series becomes one line, `family{label="value",...} value` with only the labels that belong to
-// the knob (sorted by name, escaped as in the exposition format) and the value in shortest
-// round-trip form; the lines are sorted, then hashed with FNV-1a 64 (common/fnv1a.h). It is
-// written as 16 lower-case hex digits. Two hosts print the same fingerprint when they run the
-// same collectors with the same knob values.
+// the knob and have a value (sorted by name, escaped as in the exposition format) and the value
+// in shortest round-trip form; the lines are sorted, then hashed with FNV-1a 64
+// (common/fnv1a.h). It is written as 16 lower-case hex digits. Two hosts print the same
+// fingerprint when they run the same collectors with the same knob values.
 #pragma once
 
 #include <optional>

@@ -157,6 +157,56 @@ promql::Vector QueryInstant(const std::string& base_url, std::string_view query,
   }
 }
 
+Matrix ParseRangeQueryResponse(std::string_view text) {
+  json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) Malformed("not JSON");
+  std::string status = StringMember(body, "status");
+  if (status == "error") throw PrometheusApiError(ErrorText(body));
+  if (status != "success") Malformed("status \"" + status + "\"");
+  const json& data = Member(body, "data");
+  std::string type = StringMember(data, "resultType");
+  if (type != "matrix") Malformed("result type \"" + type + "\", want matrix");
+  const json& result = Member(data, "result");
+  if (!result.is_array()) Malformed("\"result\" is not an array");
+  Matrix matrix;
+  matrix.reserve(result.size());
+  for (const json& series : result) {
+    RangeSeries out{ParseMetric(Member(series, "metric")), {}};
+    if (!series.contains("values") && series.contains("histograms")) {
+      Malformed("native histogram samples are not supported");
+    }
+    const json& values = Member(series, "values");
+    if (!values.is_array()) Malformed("\"values\" is not an array");
+    out.points.reserve(values.size());
+    for (const json& point : values) {
+      if (!point.is_array() || point.size() != 2 || !point[0].is_number()) {
+        Malformed("a range point must be [time, \"value\"]");
+      }
+      out.points.emplace_back(point[0].get<double>(), ParseSampleValue(point[1]));
+    }
+    matrix.push_back(std::move(out));
+  }
+  return matrix;
+}
+
+Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds, double end_seconds,
+                  double step_seconds, double timeout_seconds) {
+  if (!(step_seconds > 0)) throw std::invalid_argument("range query step must be positive");
+  std::string url = JoinUrlPath(base_url, "/api/v1/query_range") + "?query=" + UrlEncode(query) +
+                    "&start=" + FormatQueryTime(start_seconds) + "&end=" + FormatQueryTime(end_seconds) +
+                    "&step=" + FormatQueryTime(step_seconds);
+  std::string context = "prometheus " + base_url + ": range query " + std::string(query) + ": ";
+  try {
+    HttpResponse response = HttpGet(url, timeout_seconds);
+    if (response.status != 200) FailHttp(response);
+    return ParseRangeQueryResponse(response.body);
+  } catch (const HttpError& error) {
+    throw PrometheusApiError(context + error.what());
+  } catch (const PrometheusApiError& error) {
+    throw PrometheusApiError(context + error.what());
+  }
+}
+
 promql::Vector PrometheusApiSource::Select(const std::vector<promql::LabelMatcher>& matchers) {
   return QueryInstant(base_url_, FormatSelector(matchers), time_seconds_, timeout_seconds_);
 }

@@ -56,6 +56,26 @@ std::string FormatQueryTime(double time_seconds);
 promql::Vector QueryInstant(const std::string& base_url, std::string_view query, double time_seconds,
                             double timeout_seconds);
 
+// One series of a range query: its labels (sorted, no empty values, as ParseMetric) and its
+// points in time order, (unix seconds, value).
+struct RangeSeries {
+  promql::Labels labels;
+  std::vector<std::pair<double, double>> points;
+};
+using Matrix = std::vector<RangeSeries>;
+
+// The range query response body (resultType "matrix") as a Matrix. Values may be "NaN",
+// "+Inf" and "-Inf". Throws PrometheusApiError as ParseQueryResponse does: for
+// {"status":"error"}, any other result type, native histogram points ("histograms"),
+// malformed JSON.
+Matrix ParseRangeQueryResponse(std::string_view json);
+
+// One range query: GET <base_url>/api/v1/query_range?query=...&start=...&end=...&step=... .
+// The server evaluates `query` at start, start+step, ... up to end, and refuses more than
+// 11,000 points per series (its error is passed on). `step_seconds` must be positive.
+Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds, double end_seconds,
+                  double step_seconds, double timeout_seconds);
+
 class PrometheusApiSource : public promql::SeriesSource {
  public:
   PrometheusApiSource(std::string base_url, double time_seconds, double timeout_seconds)

@@ -224,10 +224,12 @@ def clear_stale_mesh(prefix, log=print):
 class Exporter:
     """wgtune-exporter for mesh host `host` (see the module's doc for the two views)."""
 
-    def __init__(self, mesh, host, binary, view='netns', interval=1.0, extra_args=()):
+    def __init__(self, mesh, host, binary, view='netns', interval=1.0, extra_args=(), address='127.0.0.1'):
+        """address: where it listens (a port is chosen); the underlay address of a netns-view
+        exporter makes it reachable from the other hosts."""
         if view not in ('netns', 'host'):
             raise ValueError('view is netns or host')
-        self.mesh, self.host, self.binary, self.view = mesh, host, binary, view
+        self.mesh, self.host, self.binary, self.view, self.address = mesh, host, binary, view, address
         self.interval, self.extra_args = interval, list(extra_args)
         self.work = None
         self.sysfs = None
@@ -259,7 +261,7 @@ class Exporter:
         os.mkdir(uapi)
         name = self.mesh.interface(self.host) + '.sock'
         os.symlink(os.path.join(wglab.UAPI_DIR, name), os.path.join(uapi, name))
-        argv = [self.binary, '--web.listen-address=127.0.0.1:0', '--sample.interval=%s' % self.interval,
+        argv = [self.binary, '--web.listen-address=%s:0' % self.address, '--sample.interval=%s' % self.interval,
                 '--wireguard.uapi-dir=' + uapi] + self.extra_args
         if self.view == 'host':
             self.sysfs = os.path.join(self.work, 'sys')
@@ -281,7 +283,7 @@ class Exporter:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError('the exporter did not start: ' + open(log_path).read())
             time.sleep(0.05)
-        self.target = '127.0.0.1:' + match.group(1)
+        self.target = '%s:%s' % (self.address, match.group(1))
 
     def _proc_overlay(self):
         """A procfs for the host view: /proc, entry by entry as symlinks, but `net` the host

@@ -77,6 +77,10 @@ TEST(TuningKnobLine, ClassifiesOneSeriesAsTheExporterDoes) {
   EXPECT_EQ(TuningKnobLine("wgtune_softnet_dropped_total", {{"cpu", "0"}}, 3), std::nullopt);
   EXPECT_EQ(TuningKnobLine("wgtune_sysctl_net_core_netdev_max_backlog", {}, 10000),
             "wgtune_sysctl_net_core_netdev_max_backlog{} 10000");
+  // An empty value is an absent label to Prometheus: the exporter's line must be the one a
+  // reader of its scrape (or of Prometheus) rebuilds, or the fingerprints differ.
+  EXPECT_EQ(TuningKnobLine("wgtune_ethtool_udp4_hash_fields_info", {{"device", "eth0"}, {"fields", ""}}, 1),
+            R"(wgtune_ethtool_udp4_hash_fields_info{device="eth0"} 1)");
 }
 
 TEST(TuningKnobLines, EscapesLabelValuesSoThatNoTwoSeriesRunTogether) {
