@@ -39,14 +39,17 @@ std::string SeriesKey(const KnobLineParts& parts) {
   return key;
 }
 
+// The knob as `name{label=value,...}` (no quotes: a table cell, not PromQL), which keeps
+// "rps_cpus{device=eth0,queue=0} 0→2" from reading as three numbers.
 std::string LabelValuesText(const KnobLineParts& parts, size_t skip = static_cast<size_t>(-1)) {
   std::string text = KnobName(parts.family);
+  std::string labels;
   for (size_t i = 0; i < parts.labels.size(); ++i) {
     if (i == skip) continue;
-    text += ' ';
-    text += parts.labels[i].second.empty() ? "\"\"" : parts.labels[i].second;
+    if (!labels.empty()) labels += ',';
+    labels += parts.labels[i].first + '=' + (parts.labels[i].second.empty() ? "\"\"" : parts.labels[i].second);
   }
-  return text;
+  return labels.empty() ? text : text + '{' + labels + '}';
 }
 
 // The one label in which two lines of the same family differ, when they differ in exactly one
@@ -260,7 +263,7 @@ std::vector<KnobChange> DiffKnobs(const std::vector<std::string>& before, const 
 
 std::string ChangeText(const KnobChange& change) {
   // An info series' value is always 1: what appeared or went is said by its labels.
-  std::string family = change.knob.substr(0, change.knob.find(' '));
+  std::string family = change.knob.substr(0, change.knob.find_first_of(" {"));
   auto value = [&](const std::optional<std::string>& text) {
     return !text || text->empty() || (IsInfoFamily(family) && *text == "1") ? std::string() : " " + *text;
   };

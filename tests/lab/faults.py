@@ -48,6 +48,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,11 +58,29 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
 import wglab  # noqa: E402
-from exposition import parse as parse_metrics  # noqa: E402
+from exposition import parse as parse_metrics, stop as stop_process  # noqa: E402
 
 JOURNAL_DIR = '/run/wgtune-faultlab'
 # The exporter's log line with the port it listens on.
 LISTENING = re.compile(r'msg=listening .*port=(\d+)')
+
+
+# Every host-wide sysctl a fault, a fix or the workflow may touch (tests check they are back).
+GLOBAL_SYSCTLS = ['net.core.netdev_max_backlog', 'net.core.rmem_default', 'net.core.rmem_max',
+                  'net.core.rps_sock_flow_entries']
+LAB_TOOLS = ('ip', 'wg', 'wireguard-go', 'iperf3', 'ping', 'tc')
+
+
+def missing_prerequisites():
+    """Why the lab cannot run on this machine, or None."""
+    if os.geteuid() != 0:
+        return 'needs root (namespaces, tun devices, host-wide sysctls)'
+    missing = [tool for tool in LAB_TOOLS if not shutil.which(tool)]
+    if missing:
+        return 'missing %s' % ', '.join(missing)
+    if (os.cpu_count() or 1) < 2:
+        return 'RPS to another CPU needs 2 CPUs or more'
+    return None
 
 
 # --- host-wide sysctls -----------------------------------------------------------------------
@@ -319,17 +338,10 @@ class Exporter:
 
     def stop(self):
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
+            stop_process(self.process)
             self.process = None
         if self._holder is not None:
-            self._holder.terminate()
-            self._holder.wait()
+            stop_process(self._holder)
             self._holder = None
         if self.sysfs is not None:
             subprocess.run(['umount', self.sysfs], stderr=subprocess.DEVNULL)

@@ -29,6 +29,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
+from exposition import stop  # noqa: E402  (SIGTERM, then SIGKILL)
+
 UAPI_DIR = '/var/run/wireguard'
 UNDERLAY = '192.0.2.%d'
 OVERLAY = '100.64.0.%d'
@@ -167,13 +170,7 @@ class Mesh:
         """Stops host i's wireguard-go: its tun device and UAPI socket go with it, the peers' view
         of it keeps the last handshake. start_daemon(i) brings it back (the addresses and MTU of
         its interface then have to be set again: the tun device is new)."""
-        process = self.daemons.pop(i)
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(self.daemons.pop(i))
         try:
             os.unlink(os.path.join(UAPI_DIR, self.interface(i) + '.sock'))
         except FileNotFoundError:
@@ -224,9 +221,7 @@ class Mesh:
                     return report
                 time.sleep(0.2)  # the server was not listening yet
         finally:
-            if server_process.poll() is None:
-                server_process.terminate()
-            server_process.wait(timeout=10)
+            stop(server_process)
 
     def iperf3_background(self, client, server, args, seconds):
         """Starts `iperf3(client, server, args, seconds)` in a thread and returns at once, so that
@@ -236,13 +231,7 @@ class Mesh:
 
     def close(self):
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process)
         self.processes = []
         for i in range(1, self.hosts + 1):
             sh('ip', 'netns', 'del', self.namespace(i), check=False)

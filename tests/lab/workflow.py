@@ -71,8 +71,8 @@ def next_step(lab, exporters):
 
 
 def workflow(lab, exporters, out, steps, scenarios, seconds):
-    """The loop of the module's doc; returns the run directories in order."""
-    runs = [os.path.join(out, '0-defaults')]
+    """The loop of the module's doc; returns the run directories in order and the steps taken."""
+    runs, applied = [os.path.join(out, '0-defaults')], []
     lab.log('workflow: step 0: defaults')
     run_baseline(lab.mesh, lab.advisor, exporters[2].target, runs[0], scenarios, seconds, lab.log)
     for step in range(1, steps + 1):
@@ -85,10 +85,11 @@ def workflow(lab, exporters, out, steps, scenarios, seconds):
         for host, finding in findings.items():
             lab.log('  host %d: %s' % (host, finding['summary']))
             lab.log(faults.describe_applied(faults.apply_remediation(lab, host, finding['remediation'])))
+        applied.append((rule, findings))
         time.sleep(2.5)  # the exporters' next samples (1 s) publish the new configuration
         runs.append(os.path.join(out, '%d-%s' % (step, rule)))
         run_baseline(lab.mesh, lab.advisor, exporters[2].target, runs[-1], scenarios, seconds, lab.log)
-    return runs
+    return runs, applied
 
 
 def compare(advisor, runs, fmt='markdown'):
@@ -97,6 +98,24 @@ def compare(advisor, runs, fmt='markdown'):
     if result.returncode != 0:
         raise RuntimeError('wgtune-advisor compare exited %d: %s' % (result.returncode, result.stderr.strip()))
     return result.stdout
+
+
+def run(exporter, advisor, rules, out, steps=3, seconds=5, scenarios=('udp_1200', 'tcp_fwd'), prefix='wgw',
+        log=print):
+    """The whole workflow in a mesh of its own; returns (run directories, applied steps as
+    [(rule, {host: finding})])."""
+    with faults.HostSysctls(log=log) as sysctls:
+        faults.clear_stale_mesh(prefix, log=log)
+        with wglab.Mesh(hosts=2, prefix=prefix) as mesh:
+            mesh.wait_for_handshakes()
+            mesh.spawn(2, ['iperf3', '-s', '-B', mesh.overlay_ip(2)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+            lab = faults.Lab(mesh, sysctls, exporter, advisor, rules, log=log)
+            with faults.Exporter(mesh, 1, exporter, address=mesh.underlay_ip(1)) as one, \
+                    faults.Exporter(mesh, 2, exporter, address=mesh.underlay_ip(2)) as two:
+                one.wait_for_rates()
+                two.wait_for_rates()
+                return workflow(lab, {1: one, 2: two}, out, steps, list(scenarios), seconds)
 
 
 def main():
@@ -112,19 +131,8 @@ def main():
     parser.add_argument('--prefix', default='wgw')
     args = parser.parse_args()
     out = args.out or tempfile.mkdtemp(prefix='wgtune-workflow-')
-    scenarios = args.scenario or ['udp_1200', 'tcp_fwd']
-    with faults.HostSysctls() as sysctls:
-        faults.clear_stale_mesh(args.prefix)
-        with wglab.Mesh(hosts=2, prefix=args.prefix) as mesh:
-            mesh.wait_for_handshakes()
-            mesh.spawn(2, ['iperf3', '-s', '-B', mesh.overlay_ip(2)], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-            lab = faults.Lab(mesh, sysctls, args.exporter, args.advisor, args.rules)
-            with faults.Exporter(mesh, 1, args.exporter, address=mesh.underlay_ip(1)) as one, \
-                    faults.Exporter(mesh, 2, args.exporter, address=mesh.underlay_ip(2)) as two:
-                one.wait_for_rates()
-                two.wait_for_rates()
-                runs = workflow(lab, {1: one, 2: two}, out, args.steps, scenarios, args.seconds)
+    runs, _steps = run(args.exporter, args.advisor, args.rules, out, args.steps, args.seconds,
+                       args.scenario or ('udp_1200', 'tcp_fwd'), args.prefix)
     table = compare(args.advisor, runs)
     with open(os.path.join(out, 'comparison.md'), 'w') as f:
         f.write(table)

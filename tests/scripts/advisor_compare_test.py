@@ -138,7 +138,7 @@ def hosts_plan():
         HOST_A: [
             Interval('defaults', settings(), 160, 100e6, (0.7, 0.3), 0.96, 0.0, 0.0, None),
             Interval('rps', settings(rps=True, effective='2'), 160, 150e6, (0.6, 0.4), 0.35, 40.0, 2.0,
-                     'rps_cpus eth0 rx-0 0→4; rps_info eth0 rx-0 mask 0→f'),
+                     'rps_cpus{device=eth0,queue=rx-0} 0→4; rps_info{device=eth0,queue=rx-0} mask 0→f'),
             Interval('backlog', settings(rps=True, backlog=10000, effective='2'), 160, 160e6, (0.5, 0.5), 0.36,
                      0.0, 0.0, 'net_core_netdev_max_backlog 1000→10000'),
         ],
@@ -479,7 +479,7 @@ def test_runs(advisor, root):
     want = table(['config', 'changes', 'scenario', 'throughput'] + LOAD_HEADERS, [
         ['defaults `%s`' % fp[0], '(first)', 'tcp_fwd', '944 Mbit/s', '950 Mbit/s', '97%', '0', '—'],
         ['defaults `%s`' % fp[0], 'same', 'udp_1200', '512 Mbit/s', '520 Mbit/s', '96%', '0', '0'],
-        ['rps `%s`' % fp[1], 'rps_cpus eth0 rx-0 0→4; rps_info eth0 rx-0 mask 0→f', 'tcp_fwd', '1.52 Gbit/s',
+        ['rps `%s`' % fp[1], 'rps_cpus{device=eth0,queue=rx-0} 0→4; rps_info{device=eth0,queue=rx-0} mask 0→f', 'tcp_fwd', '1.52 Gbit/s',
          '1.55 Gbit/s', '35%', '4512', '3.5'],
         ['backlog `%s`' % fp[2], 'net_core_netdev_max_backlog 1000→10000', 'tcp_fwd', '1.61 Gbit/s', '1.60 Gbit/s',
          '35%', '0', '0'],
@@ -494,8 +494,8 @@ def test_runs(advisor, root):
           'run order: %r' % [(r['config'], r['scenario']) for r in rows])
     check(all(r['knobs_fingerprint'] == r['fingerprint'] for r in rows[:4]), 'knobs_fingerprint differs from fingerprint')
     rps = rows[2]
-    check(rps['changes']['list'] == [{'knob': 'rps_cpus eth0 rx-0', 'before': '0', 'after': '4'},
-                                     {'knob': 'rps_info eth0 rx-0 mask', 'before': '0', 'after': 'f'}],
+    check(rps['changes']['list'] == [{'knob': 'rps_cpus{device=eth0,queue=rx-0}', 'before': '0', 'after': '4'},
+                                     {'knob': 'rps_info{device=eth0,queue=rx-0} mask', 'before': '0', 'after': 'f'}],
           'rps changes: %r' % rps['changes'])
     check(rps['throughput_bits_per_second'] == 1.52e9 and rps['exporter']['softnet_drops_per_30s'] == 4512.4
           and rps['exporter']['samples'] == 28 and rps['source'] == os.path.join(dirs[1], 'tcp_fwd.json'),

@@ -22,7 +22,6 @@ rmem_default 16384: other traffic on the machine can drop meanwhile): run it alo
 Usage: fault_lab_test.py EXPORTER ADVISOR SOURCE_DIR
 """
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,9 +34,6 @@ import wglab  # noqa: E402
 
 PREFIX = 'wgf'
 SKIP = 77
-# Every sysctl a fault or a fix may touch host-wide.
-GLOBAL_SYSCTLS = ['net.core.netdev_max_backlog', 'net.core.rmem_default', 'net.core.rmem_max',
-                  'net.core.rps_sock_flow_entries']
 
 
 def leftovers(original):
@@ -93,15 +89,9 @@ def check_records(records):
 
 
 def main():
-    if os.geteuid() != 0:
-        print('fault_lab_test: skipped, needs root (namespaces, tun devices, host-wide sysctls)')
-        return SKIP
-    missing = [tool for tool in ('ip', 'wg', 'wireguard-go', 'iperf3', 'ping', 'tc') if not shutil.which(tool)]
-    if missing:
-        print('fault_lab_test: skipped, missing %s' % ', '.join(missing))
-        return SKIP
-    if (os.cpu_count() or 1) < 2:
-        print('fault_lab_test: skipped, RPS to another CPU needs 2 CPUs or more')
+    reason = faults.missing_prerequisites()
+    if reason:
+        print('fault_lab_test: skipped, ' + reason)
         return SKIP
     rules = os.path.join(source, 'rules')
     started = time.monotonic()
@@ -110,7 +100,7 @@ def main():
     try:
         with faults.HostSysctls() as sysctls:
             # Read under the lock, after a journal of a killed run has been restored.
-            original = {name: sysctls.get(name) for name in GLOBAL_SYSCTLS}
+            original = {name: sysctls.get(name) for name in faults.GLOBAL_SYSCTLS}
             faults.clear_stale_mesh(PREFIX)
             with wglab.Mesh(hosts=2, prefix=PREFIX) as mesh:
                 mesh.wait_for_handshakes()

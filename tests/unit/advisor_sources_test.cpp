@@ -15,6 +15,7 @@
 #include "advisor/sources/prometheus_api.h"
 #include "advisor/sources/target.h"
 #include "common/exposition.h"
+#include "tests/unit/error_testing.h"
 
 namespace wgtune {
 namespace {
@@ -22,22 +23,6 @@ namespace {
 using promql::Labels;
 using promql::LabelMatcher;
 using promql::MatchOp;
-
-// Runs `call` and returns the message of the exception of type E it throws; fails the test
-// (returning "") when it throws nothing or something else.
-template <typename E>
-std::string ErrorOf(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const E& error) {
-    return error.what();
-  } catch (const std::exception& error) {
-    ADD_FAILURE() << "unexpected exception: " << error.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
 
 bool Contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
 

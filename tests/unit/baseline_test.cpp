@@ -16,6 +16,7 @@
 #include "advisor/workflow/child_process.h"
 #include "common/exposition.h"
 #include "common/tuning_config.h"
+#include "tests/unit/error_testing.h"
 
 namespace wgtune {
 namespace {
@@ -29,17 +30,6 @@ std::string ReadSource(const std::string& relative) {
 }
 
 std::string Iperf3Fixture(const std::string& name) { return ReadSource("tests/fixtures/iperf3/" + name + ".json"); }
-
-template <typename E>
-std::string ErrorOf(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const E& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
 
 promql::Vector Scraped(std::string_view exposition) {
   return SamplesFromExposition(ParseExposition(exposition), "wgtune", "127.0.0.1:9586");

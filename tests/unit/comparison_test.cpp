@@ -77,21 +77,21 @@ TEST(DiffKnobs, ValuesLabelChangesAdditionsAndRemovals) {
   std::vector<KnobChange> changes = DiffKnobs(kDefaults, tuned);
   EXPECT_EQ(changes, (std::vector<KnobChange>{
                          {"net_core_netdev_max_backlog", "1000", "10000"},
-                         {"network_mtu_bytes wt0", std::nullopt, "1420"},
-                         {"qdisc_info eth0 kind", "pfifo_fast", "fq"},
-                         {"rps_cpus eth0 rx-0", "0", "4"},
-                         {"rps_info eth0 rx-0 mask", "0", "f"},
-                         {"sysctl_info net.ipv4.tcp_congestion_control value", "cubic", "bbr"},
+                         {"network_mtu_bytes{device=wt0}", std::nullopt, "1420"},
+                         {"qdisc_info{device=eth0} kind", "pfifo_fast", "fq"},
+                         {"rps_cpus{device=eth0,queue=rx-0}", "0", "4"},
+                         {"rps_info{device=eth0,queue=rx-0} mask", "0", "f"},
+                         {"sysctl_info{name=net.ipv4.tcp_congestion_control} value", "cubic", "bbr"},
                      }));
   EXPECT_EQ(ChangesText(changes, 10),
-            "net_core_netdev_max_backlog 1000→10000; +network_mtu_bytes wt0 1420; qdisc_info eth0 kind pfifo_fast→fq; "
-            "rps_cpus eth0 rx-0 0→4; rps_info eth0 rx-0 mask 0→f; sysctl_info net.ipv4.tcp_congestion_control value "
+            "net_core_netdev_max_backlog 1000→10000; +network_mtu_bytes{device=wt0} 1420; qdisc_info{device=eth0} kind pfifo_fast→fq; "
+            "rps_cpus{device=eth0,queue=rx-0} 0→4; rps_info{device=eth0,queue=rx-0} mask 0→f; sysctl_info{name=net.ipv4.tcp_congestion_control} value "
             "cubic→bbr");
   EXPECT_EQ(ChangesText(changes),
-            "net_core_netdev_max_backlog 1000→10000; +network_mtu_bytes wt0 1420; qdisc_info eth0 kind pfifo_fast→fq; "
-            "rps_cpus eth0 rx-0 0→4; and 2 more");
+            "net_core_netdev_max_backlog 1000→10000; +network_mtu_bytes{device=wt0} 1420; qdisc_info{device=eth0} kind pfifo_fast→fq; "
+            "rps_cpus{device=eth0,queue=rx-0} 0→4; and 2 more");
   // The reverse direction, and nothing for equal sets in any order.
-  EXPECT_EQ(DiffKnobs(tuned, kDefaults)[1], (KnobChange{"network_mtu_bytes wt0", "1420", std::nullopt}));
+  EXPECT_EQ(DiffKnobs(tuned, kDefaults)[1], (KnobChange{"network_mtu_bytes{device=wt0}", "1420", std::nullopt}));
   std::vector<std::string> shuffled(kDefaults.rbegin(), kDefaults.rend());
   EXPECT_TRUE(DiffKnobs(kDefaults, shuffled).empty());
 }
@@ -101,8 +101,8 @@ TEST(DiffKnobs, InfoSeriesWithoutPartnerAreShownWithoutTheirValue) {
   std::vector<KnobChange> changes = DiffKnobs({R"(wgtune_interrupt_affinity_info{affinity="0-3",irq="25"} 1)"},
                                               {R"(wgtune_interrupt_affinity_info{affinity="1",irq="26"} 1)"});
   ASSERT_EQ(changes.size(), 2u);
-  EXPECT_EQ(ChangeText(changes[0]), "-interrupt_affinity_info 0-3 25");
-  EXPECT_EQ(ChangeText(changes[1]), "+interrupt_affinity_info 1 26");
+  EXPECT_EQ(ChangeText(changes[0]), "-interrupt_affinity_info{affinity=0-3,irq=25}");
+  EXPECT_EQ(ChangeText(changes[1]), "+interrupt_affinity_info{affinity=1,irq=26}");
   // A line that is not a knob line is compared whole.
   changes = DiffKnobs({"garbage"}, {});
   ASSERT_EQ(changes.size(), 1u);
@@ -240,7 +240,7 @@ TEST(MarkdownComparison, TheGuidesTable) {
             "| config | changes | scenario | throughput | WireGuard throughput | top core %soft | softnet drops/30s | NIC drops/30s |\n"
             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
             "| defaults `00000000000000aa` | (first) | tcp_fwd | 943 Mbit/s | 950 Mbit/s | 96% | 0 | 0 |\n"
-            "| rps\\|rfs `00000000000000bb` | rps_cpus eth0 rx-0 0→4 | tcp_fwd | 1.50 Gbit/s | 1.52 Gbit/s | 35% | 1234 | — |\n"
+            "| rps\\|rfs `00000000000000bb` | rps_cpus{device=eth0,queue=rx-0} 0→4 | tcp_fwd | 1.50 Gbit/s | 1.52 Gbit/s | 35% | 1234 | — |\n"
             "| bare | ? | udp_64 | 80.0 Mbit/s | — | — | — | — |\n");
 }
 
@@ -283,8 +283,8 @@ TEST(JsonComparison, EveryValueAndNullForTheUnknown) {
   EXPECT_EQ(rps["fingerprint"], "00000000000000bb");
   EXPECT_EQ(rps["knobs_fingerprint"], TuningFingerprint(*RunRows()[1].knobs));
   EXPECT_EQ(rps["changes"]["state"], "changed");
-  EXPECT_EQ(rps["changes"]["text"], "rps_cpus eth0 rx-0 0→4");
-  EXPECT_EQ(rps["changes"]["list"], nlohmann::json::parse(R"([{"knob":"rps_cpus eth0 rx-0","before":"0","after":"4"}])"));
+  EXPECT_EQ(rps["changes"]["text"], "rps_cpus{device=eth0,queue=rx-0} 0→4");
+  EXPECT_EQ(rps["changes"]["list"], nlohmann::json::parse(R"([{"knob":"rps_cpus{device=eth0,queue=rx-0}","before":"0","after":"4"}])"));
   EXPECT_EQ(rps["throughput_bits_per_second"], 1.5e9);
   EXPECT_EQ(rps["exporter"]["load"], "under_load");
   EXPECT_EQ(rps["exporter"]["samples"], 28);

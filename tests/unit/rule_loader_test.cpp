@@ -1,4 +1,5 @@
 #include "advisor/rules/loader.h"
+#include "tests/unit/error_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -24,20 +25,8 @@ std::string Write(const std::string& dir, const std::string& name, const std::st
   return path;
 }
 
-// The message of the RuleError that `load` throws; fails the test when it does not throw.
-template <typename Load>
-std::string ErrorOf(Load&& load) {
-  try {
-    load();
-  } catch (const RuleError& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "no RuleError thrown";
-  return "";
-}
-
 std::string LoadError(const std::string& path) {
-  return ErrorOf([&] { LoadRuleFiles({path}); });
+  return ErrorOf<RuleError>([&] { LoadRuleFiles({path}); });
 }
 
 constexpr const char* kTwoRules = R"([[rule]]
@@ -135,7 +124,7 @@ TEST(RuleLoaderTest, DirectoryLoadsTomlFilesSorted) {
 
 TEST(RuleLoaderTest, MissingDirectoryAndFileAreRuleErrors) {
   std::string dir = TestDir();
-  EXPECT_NE(ErrorOf([&] { LoadRuleDirectory(dir + "/absent"); }).find(dir + "/absent: "), std::string::npos);
+  EXPECT_NE(ErrorOf<RuleError>([&] { LoadRuleDirectory(dir + "/absent"); }).find(dir + "/absent: "), std::string::npos);
   EXPECT_NE(LoadError(dir + "/absent.toml").find(dir + "/absent.toml: cannot read: "), std::string::npos);
 }
 
@@ -224,7 +213,7 @@ TEST(RuleLoaderTest, NamedTemplates) {
   EXPECT_EQ(set.templates.at("fix").file, first);
   EXPECT_EQ(set.templates.at("fix").line, 9);
   std::string second = Write(dir, "b.toml", "[templates]\nfix = \"again\"\n");
-  EXPECT_EQ(ErrorOf([&] { LoadRuleFiles({first, second}); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { LoadRuleFiles({first, second}); }),
             second + ":2: template \"fix\" defined twice, first at " + first + ":9");
   std::string number = Write(dir, "c.toml", "[templates]\nfix = 3\n");
   EXPECT_EQ(LoadError(number), number + ":2: template \"fix\" must be a string, not integer");
@@ -251,7 +240,7 @@ TEST(RuleLoaderTest, ExpandParams) {
   EXPECT_EQ(ExpandParams(rule),
             R"x(label_replace(x{name=~"rx_(a|b)"} > 1 * 0.8, "peer", "$1", "k", "(.+)") < ${1} + 16777216)x");
   rule.expr = "x > $rat";
-  EXPECT_EQ(ErrorOf([&] { ExpandParams(rule); }), "rules/x.toml:4: rule r: expr uses $rat, which is not a param");
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ExpandParams(rule); }), "rules/x.toml:4: rule r: expr uses $rat, which is not a param");
 }
 
 TEST(RuleLoaderTest, WrongFieldTypes) {
@@ -267,9 +256,9 @@ TEST(RuleLoaderTest, DuplicateIdAcrossFiles) {
   std::string dir = TestDir();
   std::string first = Write(dir, "a.toml", MinimalRule("twice"));
   std::string second = Write(dir, "b.toml", MinimalRule("other") + "\n" + MinimalRule("twice"));
-  EXPECT_EQ(ErrorOf([&] { LoadRuleFiles({first, second}); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { LoadRuleFiles({first, second}); }),
             second + ":9: rule twice: duplicate id, first defined at " + first + ":1");
-  EXPECT_EQ(ErrorOf([&] { LoadRuleDirectory(dir); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { LoadRuleDirectory(dir); }),
             second + ":9: rule twice: duplicate id, first defined at " + first + ":1");
 }
 
@@ -316,7 +305,7 @@ TEST(RuleOverrideTest, UnknownRule) {
   std::string dir = TestDir();
   std::vector<Rule> rules = LoadTwoRules(dir);
   std::string site = Write(dir, "site.toml", "\n[params.softnet-backlog-drop]\nthreshold = 2\n");
-  EXPECT_EQ(ErrorOf([&] { ApplyParamOverrides(rules, site); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ApplyParamOverrides(rules, site); }),
             site + ":2: override of unknown rule \"softnet-backlog-drop\"");
 }
 
@@ -324,7 +313,7 @@ TEST(RuleOverrideTest, UnknownParam) {
   std::string dir = TestDir();
   std::vector<Rule> rules = LoadTwoRules(dir);
   std::string site = Write(dir, "site.toml", "[params.softnet-backlog-drops]\nthreshold = 2\nthreshhold = 3\n");
-  EXPECT_EQ(ErrorOf([&] { ApplyParamOverrides(rules, site); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ApplyParamOverrides(rules, site); }),
             site + ":3: rule softnet-backlog-drops: unknown param \"threshhold\"");
   EXPECT_EQ(rules[0].params.at("threshold"), RuleParam(1.0));  // nothing applied on error
 }
@@ -333,10 +322,10 @@ TEST(RuleOverrideTest, WrongType) {
   std::string dir = TestDir();
   std::vector<Rule> rules = LoadTwoRules(dir);
   std::string site = Write(dir, "site.toml", "[params.softnet-backlog-drops]\nthreshold = \"high\"\n");
-  EXPECT_EQ(ErrorOf([&] { ApplyParamOverrides(rules, site); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ApplyParamOverrides(rules, site); }),
             site + ":2: rule softnet-backlog-drops: param \"threshold\" must be a number, not string");
   site = Write(dir, "site2.toml", "[params.softnet-backlog-drops]\ncpus = 4\n");
-  EXPECT_EQ(ErrorOf([&] { ApplyParamOverrides(rules, site); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ApplyParamOverrides(rules, site); }),
             site + ":2: rule softnet-backlog-drops: param \"cpus\" must be a string, not integer");
 }
 
@@ -344,10 +333,10 @@ TEST(RuleOverrideTest, UnknownTopLevelKeyAndSyntaxError) {
   std::string dir = TestDir();
   std::vector<Rule> rules = LoadTwoRules(dir);
   std::string site = Write(dir, "site.toml", "[param.softnet-backlog-drops]\nthreshold = 2\n");
-  EXPECT_EQ(ErrorOf([&] { ApplyParamOverrides(rules, site); }),
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ApplyParamOverrides(rules, site); }),
             site + ":1: unknown top-level key \"param\" (overrides are [params.<rule-id>])");
   site = Write(dir, "bad.toml", "[params.x\n");
-  EXPECT_EQ(ErrorOf([&] { ApplyParamOverrides(rules, site); }).rfind(site + ":1:", 0), 0u);
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ApplyParamOverrides(rules, site); }).rfind(site + ":1:", 0), 0u);
 }
 
 }  // namespace
