@@ -79,7 +79,7 @@ struct Options {
   std::vector<std::string> baseline_scenarios;
   std::string baseline_out;
   std::string baseline_iperf3 = "iperf3";
-  std::string baseline_sample_interval = "1s", baseline_exporter_interval = "5s";
+  std::string baseline_sample_interval = "1s", baseline_exporter_interval;  // "": as the exporter publishes it
   std::string log_level = "info";
   std::string log_format = "logfmt";
 };
@@ -332,9 +332,11 @@ int Baseline(const Options& options) {
   baseline.iperf3 = options.baseline_iperf3;
   if (!options.baseline_target.empty()) baseline.target = options.baseline_target;
   baseline.sample_interval = Seconds(options.baseline_sample_interval);
-  baseline.exporter_interval = Seconds(options.baseline_exporter_interval);
+  if (!options.baseline_exporter_interval.empty()) {
+    baseline.exporter_interval = Seconds(options.baseline_exporter_interval);
+    if (!(*baseline.exporter_interval > 0)) throw CLI::ValidationError("--exporter.sample-interval", "must be positive");
+  }
   if (!(baseline.sample_interval > 0)) throw CLI::ValidationError("--sample.interval", "must be positive");
-  if (!(baseline.exporter_interval > 0)) throw CLI::ValidationError("--exporter.sample-interval", "must be positive");
   bool failed = false;
   RunBaseline(baseline, [&](const ScenarioOutcome& outcome) {
     if (outcome.run) {
@@ -588,9 +590,8 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   baseline->add_option("--exporter.sample-interval", options.baseline_exporter_interval,
                        "The exporter's --sample.interval: how far back its rates reach (scrapes whose rates start "
-                       "before the scenario are left out)")
-      ->check(DurationValidator())
-      ->capture_default_str();
+                       "before the scenario are left out); default: as the exporter publishes it, else 5s")
+      ->check(DurationValidator());
 
   try {
     app.parse(argc, argv);

@@ -12,6 +12,7 @@
 #include "common/stop_signals.h"
 #include "common/text.h"
 #include "exporter/collector.h"
+#include "exporter/exporter_info.h"
 #include "exporter/config.h"
 #include "exporter/sampler.h"
 
@@ -20,14 +21,6 @@ namespace {
 
 double SteadySeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-MetricSet BuildInfo() {
-  MetricSet info;
-  info.Gauge("wgtune_exporter_build_info",
-             "A metric with a constant value 1 labeled by version, revision and compiler of wgtune-exporter.")
-      .Add({{"version", WGTUNE_VERSION}, {"revision", WGTUNE_REVISION}, {"compiler", __VERSION__}}, 1);
-  return info;
 }
 
 int Run(int argc, char** argv) {
@@ -40,7 +33,8 @@ int Run(int argc, char** argv) {
   std::vector<NamedCollector> collectors = CreateEnabledCollectors(config);
   std::string enabled;
   for (const auto& named : collectors) enabled += (enabled.empty() ? "" : ",") + named.name;
-  Sampler sampler(std::move(collectors), SteadySeconds, config.sample_interval_seconds, BuildInfo());
+  Sampler sampler(std::move(collectors), SteadySeconds, config.sample_interval_seconds,
+                  ExporterInfo(config.sample_interval_seconds));
   // The first sample is taken before serving, so /metrics is never empty.
   sampler.SampleOnce();
 

@@ -81,6 +81,10 @@ struct ViewSample {
   LoadView view;
 };
 
+// The exporter's --sample.interval as it publishes it (wgtune_exporter_sample_interval_seconds);
+// nullopt for an exporter too old to publish it, or a value that is not a positive number.
+std::optional<double> ExporterSampleInterval(const promql::Vector& samples);
+
 // A scrape at t shows rates the exporter computed between its last two samples: the later one
 // taken in (t - E, t], the earlier one E before it (E the exporter's --sample.interval), so the
 // window reaches back up to 2E. The warm-up leaves out the first of our sample intervals S

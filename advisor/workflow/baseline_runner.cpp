@@ -10,6 +10,7 @@
 #include "advisor/sources/target.h"
 #include "advisor/workflow/child_process.h"
 #include "common/logging.h"
+#include "common/text.h"
 
 namespace wgtune {
 namespace {
@@ -42,7 +43,7 @@ void WriteWhole(const std::filesystem::path& path, const std::string& content) {
 }
 
 BaselineRun RunScenario(const BaselineOptions& options, const std::string& iperf3, const BaselineScenario& scenario,
-                        const std::optional<std::string>& url) {
+                        const std::optional<std::string>& url, double exporter_interval) {
   BaselineRun run;
   run.scenario = std::string(scenario.name);
   for (std::string_view arg : scenario.args) run.iperf3_args.emplace_back(arg);
@@ -95,7 +96,7 @@ BaselineRun RunScenario(const BaselineOptions& options, const std::string& iperf
   run.throughput_bits_per_second = ReceivedBitsPerSecond(run.iperf3);
   if (url) {
     run.exporter = MeanLoadView(samples, run.started, options.seconds,
-                                WarmupSeconds(options.sample_interval, options.exporter_interval));
+                                WarmupSeconds(options.sample_interval, exporter_interval));
   }
   return run;
 }
@@ -124,9 +125,19 @@ std::vector<ScenarioOutcome> RunBaseline(const BaselineOptions& options,
                                                    : ": not found or not executable"));
   }
   std::optional<std::string> url;
+  double exporter_interval = options.exporter_interval.value_or(kDefaultExporterInterval);
   if (options.target) {
     url = TargetUrl(*options.target);
-    Scrape(*url, "wgtune", ScrapeTimeout(options));  // a wrong target fails now, not per scenario
+    // A wrong target fails now, not per scenario.
+    const ScrapeResult first = Scrape(*url, "wgtune", ScrapeTimeout(options));
+    if (!options.exporter_interval) {
+      if (auto published = ExporterSampleInterval(first.samples)) {
+        exporter_interval = *published;
+      } else {
+        Log(spdlog::level::warn, "the exporter does not publish its sample interval; assuming the default",
+            {{"interval", FormatSeconds(exporter_interval)}});
+      }
+    }
   }
   std::filesystem::create_directories(options.out_dir);
 
@@ -135,7 +146,7 @@ std::vector<ScenarioOutcome> RunBaseline(const BaselineOptions& options,
     ScenarioOutcome outcome;
     outcome.scenario = std::string(scenario->name);
     try {
-      BaselineRun run = RunScenario(options, *iperf3, *scenario, url);
+      BaselineRun run = RunScenario(options, *iperf3, *scenario, url, exporter_interval);
       const std::filesystem::path file = std::filesystem::path(options.out_dir) / (outcome.scenario + ".json");
       WriteWhole(file, BaselineRunJson(run).dump(1) + "\n");
       outcome.file = file.string();

@@ -28,6 +28,9 @@
 
 namespace wgtune {
 
+// wgtune-exporter's default --sample.interval, for exporters that do not publish theirs.
+inline constexpr double kDefaultExporterInterval = 5;
+
 struct BaselineOptions {
   std::string server;
   int port = 5201;
@@ -37,7 +40,8 @@ struct BaselineOptions {
   std::string iperf3 = "iperf3";       // a path, or a name looked up in $PATH
   std::optional<std::string> target;   // the exporter: host:port or URL; none: iperf3 only
   double sample_interval = 1;          // seconds between scrapes
-  double exporter_interval = 5;        // the exporter's --sample.interval (it does not publish it)
+  // The exporter's --sample.interval; unset: as the exporter publishes it, else kDefaultExporterInterval.
+  std::optional<double> exporter_interval;
 };
 
 struct ScenarioOutcome {

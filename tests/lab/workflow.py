@@ -42,7 +42,7 @@ NOT_ACTIONABLE = {'wireguard-userspace': 'the kernel here has no WireGuard modul
 def run_baseline(mesh, advisor, target, out, scenarios, seconds, log=print):
     """`wgtune-advisor baseline` from host 1 against host 2, host 2's exporter as the view."""
     argv = [advisor, 'baseline', '--server', mesh.overlay_ip(2), '--target', target, '--seconds', str(seconds),
-            '--sample.interval', '1s', '--exporter.sample-interval', '1s', '--out', out]
+            '--sample.interval', '1s', '--out', out]
     for scenario in scenarios:
         argv += ['--scenario', scenario]
     result = mesh.run(1, argv, capture_output=True, timeout=len(scenarios) * (seconds + 30))

@@ -50,6 +50,9 @@ with tempfile.TemporaryDirectory() as root:
         assert re.search(r'wgtune_exporter_build_info\{version="[0-9.]+",revision="[^"]+",compiler="[^"]+"\} 1',
                          first), 'build info missing'
         assert 'href="/metrics"' in fetch(url + '/')
+        # The interval its rates are computed over, as given on the command line.
+        assert parse(first).get(('wgtune_exporter_sample_interval_seconds', frozenset())) == 2, \
+            'wgtune_exporter_sample_interval_seconds is not the --sample.interval of 2 s'
 
         copy_tree(os.path.join(fixtures, 'sample2'), root)
         golden = parse(open(os.path.join(fixtures, 'golden.prom')).read())
@@ -60,7 +63,7 @@ with tempfile.TemporaryDirectory() as root:
 
         stable_golden = {k: v for k, v in golden.items() if not k[0].endswith(VOLATILE)}
         stable_served = {k: v for k, v in served.items()
-                         if not k[0].endswith(VOLATILE) and k[0] != 'wgtune_exporter_build_info'}
+                         if not k[0].endswith(VOLATILE) and not k[0].startswith('wgtune_exporter_')}
         missing = set(stable_golden) - set(stable_served)
         extra = set(stable_served) - set(stable_golden)
         wrong = [(k, stable_golden[k], stable_served[k]) for k in set(stable_golden) & set(stable_served)

@@ -202,6 +202,14 @@ TEST(RunConfigurationTest, AnExporterWithoutTheFingerprintHasNone) {
 
 // --- which scrapes describe the run, and their means ------------------------------------
 
+TEST(RunWindowTest, TheExportersIntervalIsReadFromItsScrape) {
+  EXPECT_EQ(ExporterSampleInterval(Scraped("wgtune_exporter_sample_interval_seconds 2.5\n")), 2.5);
+  // An older exporter, or nonsense: the caller falls back to the default.
+  EXPECT_EQ(ExporterSampleInterval(Scraped("wgtune_cpus{state=\"online\"} 4\n")), std::nullopt);
+  EXPECT_EQ(ExporterSampleInterval(Scraped("wgtune_exporter_sample_interval_seconds 0\n")), std::nullopt);
+  EXPECT_EQ(ExporterSampleInterval(Scraped("wgtune_exporter_sample_interval_seconds NaN\n")), std::nullopt);
+}
+
 TEST(RunWindowTest, WarmupIsOurFirstIntervalPlusTheExportersWindow) {
   EXPECT_DOUBLE_EQ(WarmupSeconds(1, 1), 2);
   EXPECT_DOUBLE_EQ(WarmupSeconds(2, 1), 3);
