@@ -14,8 +14,9 @@ Everything is torn down on exit, also on error or SIGTERM: the namespaces (and w
 the veths and tun devices), the wireguard-go processes, their sockets, any iperf3.
 
     python3 tests/lab/wglab.py up [--hosts 2] [--mtu 1280]   # keeps the mesh until Ctrl-C
-    python3 tests/lab/wglab.py baseline [--seconds 10] [--out DIR]
-                                       # the field guide's five iperf3 scenarios (§2.1), JSON
+    python3 tests/lab/wglab.py baseline [--seconds 10] [--out DIR] [--advisor build/wgtune-advisor]
+                                       # the field guide's five iperf3 scenarios (§2.1), through
+                                       # wgtune-advisor baseline: DIR/<scenario>.json
 
 As a module: `with Mesh(hosts=2) as mesh: mesh.run(1, ['ping', …])`.
 """
@@ -37,14 +38,6 @@ UNDERLAY = '192.0.2.%d'
 OVERLAY = '100.64.0.%d'
 LISTEN_PORT = 51820
 
-# The guide's baseline (§2.1): name → iperf3 client arguments.
-BASELINE = [
-    ('tcp_fwd', ['-P', '8']),
-    ('tcp_rev', ['-P', '8', '-R']),
-    ('udp_1200', ['-u', '-b', '0', '-l', '1200']),
-    ('udp_64', ['-u', '-b', '0', '-l', '64']),
-    ('tcp_single', ['-P', '1']),
-]
 
 
 def sh(*args, check=True, capture=False, input=None):
@@ -275,29 +268,30 @@ class _BackgroundIperf3:
         return self._report
 
 
-def summarize(name, report):
-    """One line of the baseline table: received throughput, and retransmits or loss."""
-    if 'error' in report:
-        return '| %s | error: %s | |' % (name, report['error'])
-    end = report['end']
-    received = end['sum_received']
-    if report['start']['test_start']['protocol'] == 'TCP':
-        extra = '%d retransmits' % end['sum_sent'].get('retransmits', 0)
-    else:
-        extra = '%.1f%% lost of %d datagrams' % (received.get('lost_percent', 0), received.get('packets', 0))
-    return '| %s | %.1f Mbit/s | %s |' % (name, received['bits_per_second'] / 1e6, extra)
-
-
-def baseline(mesh, seconds, out_dir):
-    """Runs the five scenarios of §2.1 from host 1 to host 2; writes <out>/<name>.json."""
-    os.makedirs(out_dir, exist_ok=True)
-    lines = ['| scenario | received | retransmits / loss |', '|---|---|---|']
-    for name, args in BASELINE:
-        report = mesh.iperf3(1, 2, args, seconds)
-        with open(os.path.join(out_dir, name + '.json'), 'w') as f:
-            json.dump(report, f, indent=1)
-        lines.append(summarize(name, report))
-    return '\n'.join(lines)
+def advisor_baseline(mesh, advisor, out, seconds, scenarios=(), target=None, client=1, server=2, log=print):
+    """`wgtune-advisor baseline` (the guide's scenarios, §2.1) from host `client` against an
+    iperf3 server on host `server`'s overlay address, with `target` (an exporter reachable from
+    the client) as its view; the run files go to `out`. All five scenarios unless given."""
+    iperf3 = mesh.spawn(server, ['iperf3', '-s', '-B', mesh.overlay_ip(server)], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL)
+    try:
+        argv = [advisor, 'baseline', '--server', mesh.overlay_ip(server), '--seconds', str(seconds),
+                '--sample.interval', '1s', '--out', out]
+        argv += ['--target', target] if target else []
+        for scenario in scenarios:
+            argv += ['--scenario', scenario]
+        deadline = time.monotonic() + 5
+        while ':5201' not in mesh.run(server, ['ss', '-Hltn', 'sport = :5201'], capture_output=True).stdout:
+            if time.monotonic() > deadline:
+                raise RuntimeError('the iperf3 server of host %d does not answer' % server)
+            time.sleep(0.2)
+        result = mesh.run(client, argv, capture_output=True, timeout=(len(scenarios) or 5) * (seconds + 30))
+        for line in result.stdout.splitlines():
+            log('  ' + line)
+        if result.returncode != 0:
+            raise RuntimeError('wgtune-advisor baseline exited %d: %s' % (result.returncode, result.stderr.strip()))
+    finally:
+        stop(iperf3)
 
 
 def main():
@@ -307,6 +301,8 @@ def main():
     parser.add_argument('--mtu', type=int, default=1280)
     parser.add_argument('--seconds', type=int, default=10)
     parser.add_argument('--out', default='baseline')
+    parser.add_argument('--advisor', default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                          '..', '..', 'build', 'wgtune-advisor'))
     args = parser.parse_args()
     with Mesh(hosts=args.hosts, mtu=args.mtu) as mesh:
         mesh.wait_for_handshakes()
@@ -319,7 +315,8 @@ def main():
             except KeyboardInterrupt:
                 pass
         else:
-            print(baseline(mesh, args.seconds, args.out))
+            advisor_baseline(mesh, os.path.abspath(args.advisor), os.path.abspath(args.out), args.seconds)
+            print('run files in %s; the table: %s compare --runs %s' % (args.out, args.advisor, args.out))
 
 
 if __name__ == '__main__':

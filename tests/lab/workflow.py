@@ -39,19 +39,6 @@ import wglab  # noqa: E402
 NOT_ACTIONABLE = {'wireguard-userspace': 'the kernel here has no WireGuard module'}
 
 
-def run_baseline(mesh, advisor, target, out, scenarios, seconds, log=print):
-    """`wgtune-advisor baseline` from host 1 against host 2, host 2's exporter as the view."""
-    argv = [advisor, 'baseline', '--server', mesh.overlay_ip(2), '--target', target, '--seconds', str(seconds),
-            '--sample.interval', '1s', '--out', out]
-    for scenario in scenarios:
-        argv += ['--scenario', scenario]
-    result = mesh.run(1, argv, capture_output=True, timeout=len(scenarios) * (seconds + 30))
-    for line in result.stdout.splitlines():
-        log('  ' + line)
-    if result.returncode != 0:
-        raise RuntimeError('wgtune-advisor baseline exited %d: %s' % (result.returncode, result.stderr.strip()))
-
-
 def runnable(remediation):
     """The lines of a remediation the lab would run (not comments, not NetBird or services)."""
     return [line for line in (l.strip() for l in remediation.splitlines())
@@ -74,7 +61,7 @@ def workflow(lab, exporters, out, steps, scenarios, seconds):
     """The loop of the module's doc; returns the run directories in order and the steps taken."""
     runs, applied = [os.path.join(out, '0-defaults')], []
     lab.log('workflow: step 0: defaults')
-    run_baseline(lab.mesh, lab.advisor, exporters[2].target, runs[0], scenarios, seconds, lab.log)
+    wglab.advisor_baseline(lab.mesh, lab.advisor, runs[0], seconds, scenarios, exporters[2].target, log=lab.log)
     for step in range(1, steps + 1):
         rule, findings, ranked = next_step(lab, exporters)
         lab.log('workflow: the advisor reports %s' % (', '.join(ranked) or 'nothing'))
@@ -88,7 +75,7 @@ def workflow(lab, exporters, out, steps, scenarios, seconds):
         applied.append((rule, findings))
         time.sleep(2.5)  # the exporters' next samples (1 s) publish the new configuration
         runs.append(os.path.join(out, '%d-%s' % (step, rule)))
-        run_baseline(lab.mesh, lab.advisor, exporters[2].target, runs[-1], scenarios, seconds, lab.log)
+        wglab.advisor_baseline(lab.mesh, lab.advisor, runs[-1], seconds, scenarios, exporters[2].target, log=lab.log)
     return runs, applied
 
 
@@ -108,8 +95,6 @@ def run(exporter, advisor, rules, out, steps=3, seconds=5, scenarios=('udp_1200'
         faults.clear_stale_mesh(prefix, log=log)
         with wglab.Mesh(hosts=2, prefix=prefix) as mesh:
             mesh.wait_for_handshakes()
-            mesh.spawn(2, ['iperf3', '-s', '-B', mesh.overlay_ip(2)], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
             lab = faults.Lab(mesh, sysctls, exporter, advisor, rules, log=log)
             with faults.Exporter(mesh, 1, exporter, address=mesh.underlay_ip(1)) as one, \
                     faults.Exporter(mesh, 2, exporter, address=mesh.underlay_ip(2)) as two:

@@ -2,9 +2,10 @@
 """The WireGuard lab carries real traffic and cleans up after itself.
 
 Builds a 3-host wireguard-go mesh, checks that every host handshook with every peer, runs
-the field guide's five baseline scenarios (§2.1) for one second each through the tunnel,
-checks each JSON report has traffic, and that nothing of the lab is left afterwards.
-Usage: lab_baseline_test.py SOURCE_DIR
+the field guide's five baseline scenarios (§2.1) for one second each through the tunnel with
+`wgtune-advisor baseline` (wglab.advisor_baseline, as `wglab.py baseline` does), checks each
+run file has traffic, and that nothing of the lab is left afterwards.
+Usage: lab_baseline_test.py ADVISOR SOURCE_DIR
 """
 import json
 import os
@@ -12,7 +13,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(sys.argv[1], 'tests/lab'))
+advisor = os.path.abspath(sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[2], 'tests/lab'))
 import wglab  # noqa: E402
 
 PREFIX = 'wgb'
@@ -24,13 +26,14 @@ with tempfile.TemporaryDirectory() as out:
             _device, peers = mesh.dump(i)
             assert len(peers) == 2, peers
             assert all(p['latest_handshake'] > 0 for p in peers.values()), peers
-        table = wglab.baseline(mesh, 1, out)
-        print(table)
-    for name, _args in wglab.BASELINE:
-        report = json.load(open(os.path.join(out, name + '.json')))
-        assert 'error' not in report, (name, report.get('error'))
-        received = report['end']['sum_received']
-        assert received['bytes'] > 0, (name, received)
+        wglab.advisor_baseline(mesh, advisor, out, 1)
+    names = sorted(name[:-len('.json')] for name in os.listdir(out))
+    assert names == ['tcp_fwd', 'tcp_rev', 'tcp_single', 'udp_1200', 'udp_64'], names
+    for name in names:
+        run = json.load(open(os.path.join(out, name + '.json')))
+        assert 'error' not in run['iperf3'], (name, run['iperf3'].get('error'))
+        assert run['throughput_bits_per_second'] > 0, (name, run['throughput_bits_per_second'])
+        assert run['iperf3']['end']['sum_received']['bytes'] > 0, (name, run['iperf3']['end']['sum_received'])
 
 namespaces = subprocess.run(['ip', 'netns', 'list'], capture_output=True, text=True).stdout
 assert PREFIX + '-' not in namespaces, 'namespaces left behind: ' + namespaces
