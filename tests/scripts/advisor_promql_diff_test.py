@@ -332,6 +332,25 @@ def scalar_of(base, expr):
     return float(result[0]['value'][1]) if result else 0.0
 
 
+def start_prometheus(root, targets):
+    """A real Prometheus on loopback scraping `targets` every second as job "wgtune", its TSDB
+    and log under `root`, in a process group of its own (stop_group). Returns (process, API
+    base URL, log path); wait_for_scrapes tells when it has data."""
+    port = free_port()
+    config = os.path.join(root, 'prometheus.yml')
+    with open(config, 'w') as out:
+        out.write('global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
+                  'scrape_configs:\n  - job_name: wgtune\n    static_configs:\n      - targets:\n')
+        out.writelines('          - "%s"\n' % target for target in targets)
+    log_path = os.path.join(root, 'prometheus.log')
+    with open(log_path, 'w') as log:
+        process = subprocess.Popen(
+            ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + os.path.join(root, 'tsdb'),
+             '--web.listen-address=127.0.0.1:%d' % port, '--log.level=warn'],
+            stdout=log, stderr=log, start_new_session=True)
+    return process, 'http://127.0.0.1:%d' % port, log_path
+
+
 def wait_for_scrapes(base, process, log_path, count):
     deadline = time.monotonic() + STARTUP_SECONDS
     up = scraped = None
@@ -474,19 +493,7 @@ def run(advisor, source, root):
         names = {target: name for target, (name, _) in zip(targets, hosts)}
         instance_of = {name: target for target, name in names.items()}
 
-        port = free_port()
-        config = os.path.join(root, 'prometheus.yml')
-        with open(config, 'w') as out:
-            out.write('global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
-                      'scrape_configs:\n  - job_name: wgtune\n    static_configs:\n      - targets:\n')
-            out.writelines('          - "%s"\n' % target for target in targets)
-        log_path = os.path.join(root, 'prometheus.log')
-        with open(log_path, 'w') as log:
-            prometheus = subprocess.Popen(
-                ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + os.path.join(root, 'tsdb'),
-                 '--web.listen-address=127.0.0.1:%d' % port, '--log.level=warn'],
-                stdout=log, stderr=log, start_new_session=True)
-        base = 'http://127.0.0.1:%d' % port
+        prometheus, base, log_path = start_prometheus(root, targets)
         wait_for_scrapes(base, prometheus, log_path, len(hosts))
         ready = time.monotonic()
         # An instant every host has samples before, in whole milliseconds.

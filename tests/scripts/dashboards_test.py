@@ -23,7 +23,7 @@ import tempfile
 source = os.path.abspath(sys.argv[1])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advisor_promql_diff_test as promql_diff  # noqa: E402  (its fixture hosts and Prometheus helpers)
-from exposition import free_port, serve_metrics  # noqa: E402
+from exposition import serve_metrics  # noqa: E402
 
 DASHBOARD = os.path.join(source, 'dashboards/wgtune-host.json')
 SELECTOR = 'job=~"$job", instance=~"$instance"'
@@ -91,19 +91,7 @@ def main():
             for _, text in hosts:
                 servers.append(serve_metrics(lambda body=text.encode(): body))
             targets = ['127.0.0.1:%d' % server.server_address[1] for server in servers]
-            port = free_port()
-            config = os.path.join(root, 'prometheus.yml')
-            with open(config, 'w') as out:
-                out.write('global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n'
-                          'scrape_configs:\n  - job_name: wgtune\n    static_configs:\n      - targets:\n')
-                out.writelines('          - "%s"\n' % target for target in targets)
-            log_path = os.path.join(root, 'prometheus.log')
-            with open(log_path, 'w') as log:
-                prometheus = subprocess.Popen(
-                    ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + os.path.join(root, 'tsdb'),
-                     '--web.listen-address=127.0.0.1:%d' % port, '--log.level=warn'],
-                    stdout=log, stderr=log, start_new_session=True)
-            base = 'http://127.0.0.1:%d' % port
+            prometheus, base, log_path = promql_diff.start_prometheus(root, targets)
             promql_diff.wait_for_scrapes(base, prometheus, log_path, len(hosts))
             instances = '|'.join(targets)  # Grafana's multi-value regex of the chosen hosts
             for where, expr in queries(dashboard):
