@@ -1,11 +1,11 @@
 #include "advisor/engine/lint.h"
 
 #include <exception>
-#include <regex>
 
 #include "advisor/engine/rule_engine.h"
 #include "advisor/promql/parser.h"
 #include "advisor/rules/loader.h"
+#include "common/regex.h"
 
 namespace wgtune {
 namespace {
@@ -53,9 +53,9 @@ void CheckMetrics(const promql::Expr& expr, const std::string& where, const std:
   for (const std::string& pattern : patterns) {
     bool matches = false;
     try {
-      std::regex regex("^(?:" + pattern + ")$");
-      for (const std::string& name : known) matches = matches || std::regex_match(name, regex);
-    } catch (const std::regex_error&) {
+      const Regex regex(pattern);
+      for (const std::string& name : known) matches = matches || regex.FullMatch(name);
+    } catch (const RegexError&) {
       continue;  // compiling the rule reports bad regexes
     }
     if (!matches) problems.push_back(where + "__name__=~\"" + pattern + "\" matches no metric wgtune-exporter serves");

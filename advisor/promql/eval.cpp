@@ -10,12 +10,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "common/regex.h"
 #include "common/text.h"
 
 namespace wgtune::promql {
@@ -166,138 +166,14 @@ double GoMin(double x, double y) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Regular expressions: RE2 syntax approximated with std::regex (see eval.h for the limits).
+// Regular expressions: RE2, fully anchored like Prometheus's ^(?:re)$ (common/regex.h).
 
-struct Regex {
-  std::regex compiled;                   // matched with regex_match: fully anchored
-  std::vector<std::string> group_names;  // [i] names capture group i; "" when unnamed
-};
-
-// Copies the escape sequence at pattern[start] == '\\'; returns the index after it. Escapes of
-// punctuation and the letters both dialects read alike pass through; \A, \z and \a are
-// rewritten; other letter and digit escapes (\pL, \Q...\E, \C, octal \1) would silently change
-// meaning in ECMAScript (\A is a plain 'A' there, \1 a backreference), so they are refused.
-size_t AppendEscape(std::string_view pattern, size_t start, bool in_class, std::string& out) {
-  if (start + 1 >= pattern.size()) throw std::regex_error(std::regex_constants::error_escape);
-  char c = pattern[start + 1];
-  bool alphanumeric = std::isalnum(static_cast<unsigned char>(c));
-  if (!alphanumeric || std::string_view("dDsSwWfnrtvx0").find(c) != std::string_view::npos ||
-      (!in_class && (c == 'b' || c == 'B'))) {
-    out.append(pattern.substr(start, 2));
-  } else if (c == 'a') {
-    out += "\\x07";  // bell; ECMAScript has no \a
-  } else if (!in_class && c == 'A') {
-    out += '^';  // without multi-line mode, ^ and $ are the ends of the text, as \A and \z
-  } else if (!in_class && c == 'z') {
-    out += '$';
-  } else {
-    throw std::regex_error(std::regex_constants::error_escape);
-  }
-  return start + 2;
-}
-
-// Copies the bracket expression starting at pattern[start] == '['; returns the index after it.
-size_t CopyBracketExpression(std::string_view pattern, size_t start, std::string& out) {
-  size_t i = start + 1;
-  out += '[';
-  if (i < pattern.size() && pattern[i] == '^') {
-    out += '^';
-    ++i;
-  }
-  // RE2, like POSIX, takes a ']' right after '[' or '[^' literally; ECMAScript would end the
-  // (empty) class there.
-  if (i < pattern.size() && pattern[i] == ']') {
-    out += "\\]";
-    ++i;
-  }
-  while (i < pattern.size() && pattern[i] != ']') {
-    if (pattern[i] == '\\') {
-      i = AppendEscape(pattern, i, /*in_class=*/true, out);
-      continue;
-    }
-    if (pattern.substr(i, 2) == "[:") {  // [:alpha:] must be copied whole: its ']' is not the end
-      size_t close = pattern.find(":]", i + 2);
-      if (close != std::string_view::npos) {
-        out.append(pattern.substr(i, close + 2 - i));
-        i = close + 2;
-        continue;
-      }
-    }
-    out += pattern[i++];
-  }
-  if (i < pattern.size()) {
-    out += ']';
-    ++i;
-  }
-  return i;
-}
-
-// Rewrites the RE2 constructs rules use that ECMAScript spells differently, recording capture
-// group names for label_replace's $name. Anything else is passed through unchanged, so RE2-only
-// syntax fails to compile and is reported as an invalid regex rather than silently misread.
-std::string TranslateRe2(std::string_view pattern, std::vector<std::string>& group_names,
-                         bool& ignore_case) {
-  std::string out;
-  group_names.assign(1, "");  // group 0, the whole match
-  size_t i = 0;
-  if (pattern.substr(0, 4) == "(?i)") {
-    ignore_case = true;
-    i = 4;
-  }
-  while (i < pattern.size()) {
-    char c = pattern[i];
-    if (c == '\\') {
-      i = AppendEscape(pattern, i, /*in_class=*/false, out);
-    } else if (c == '[') {
-      i = CopyBracketExpression(pattern, i, out);
-    } else if (c == '(' && pattern.substr(i, 2) != "(?") {
-      group_names.emplace_back();
-      out += '(';
-      ++i;
-    } else if (c == '(') {
-      size_t name_start = 0;
-      if (pattern.substr(i, 4) == "(?P<") {
-        name_start = i + 4;
-      } else if (pattern.substr(i, 3) == "(?<" && i + 3 < pattern.size() && pattern[i + 3] != '=' &&
-                 pattern[i + 3] != '!') {
-        name_start = i + 3;
-      }
-      size_t name_end = name_start == 0 ? std::string_view::npos : pattern.find('>', name_start);
-      if (name_end == std::string_view::npos) {  // (?:, or something std::regex will judge
-        out += "(?";
-        i += 2;
-        continue;
-      }
-      group_names.emplace_back(pattern.substr(name_start, name_end - name_start));
-      out += '(';
-      i = name_end + 1;
-    } else {
-      out += c;
-      ++i;
-    }
-  }
-  return out;
-}
-
-// Throws std::regex_error. Compiling is slow next to matching, and rules evaluate the same
-// few patterns over and over, so compiled patterns are kept per thread.
-std::shared_ptr<const Regex> CompileFullMatch(const std::string& pattern) {
+// Compiling is slow next to matching, and rules evaluate the same few patterns over and over,
+// so compiled patterns are kept per thread. Throws RegexError.
+std::shared_ptr<const Regex> CompileRegex(const std::string& pattern) {
   thread_local std::unordered_map<std::string, std::shared_ptr<const Regex>> cache;
   if (auto it = cache.find(pattern); it != cache.end()) return it->second;
-  auto regex = std::make_shared<Regex>();
-  bool ignore_case = false;
-  std::string translated = TranslateRe2(pattern, regex->group_names, ignore_case);
-  auto flags = std::regex::ECMAScript;
-  if (ignore_case) flags |= std::regex::icase;
-#ifdef __GLIBCXX__
-  // libstdc++'s default matcher backtracks: it recurses once per input character (a long label
-  // value overflows the stack) and takes exponential time on patterns like (x+x+)+y. Its
-  // breadth-first matcher is polynomial, closer to RE2's guarantee, and gives the same
-  // submatches; it lacks only backreferences, which AppendEscape refuses anyway.
-  flags |= std::regex_constants::__polynomial;
-#endif
-  // The non-capturing group keeps an alternation whole under regex_match, as ^(?:re)$ does.
-  regex->compiled = std::regex("(?:" + translated + ")", flags);
+  auto regex = std::make_shared<const Regex>(pattern);
   constexpr size_t kMaxCached = 1024;  // bounds memory if patterns come from user input
   if (cache.size() >= kMaxCached) cache.clear();
   cache.emplace(pattern, regex);
@@ -310,8 +186,8 @@ class CompiledMatcher {
   explicit CompiledMatcher(const LabelMatcher& matcher) : matcher_(matcher) {
     if (matcher.op != MatchOp::kRegexMatch && matcher.op != MatchOp::kRegexNoMatch) return;
     try {
-      regex_ = CompileFullMatch(matcher.value);
-    } catch (const std::regex_error& error) {
+      regex_ = CompileRegex(matcher.value);
+    } catch (const RegexError& error) {
       Fail(matcher.position, "invalid regular expression " + GoQuote(matcher.value) + ": " + error.what());
     }
   }
@@ -320,8 +196,8 @@ class CompiledMatcher {
     switch (matcher_.op) {
       case MatchOp::kEqual: return value == matcher_.value;
       case MatchOp::kNotEqual: return value != matcher_.value;
-      case MatchOp::kRegexMatch: return std::regex_match(value.begin(), value.end(), regex_->compiled);
-      case MatchOp::kRegexNoMatch: return !std::regex_match(value.begin(), value.end(), regex_->compiled);
+      case MatchOp::kRegexMatch: return regex_->FullMatch(value);
+      case MatchOp::kRegexNoMatch: return !regex_->FullMatch(value);
     }
     return false;
   }
@@ -332,56 +208,6 @@ class CompiledMatcher {
   const LabelMatcher& matcher_;
   std::shared_ptr<const Regex> regex_;
 };
-
-// Go's Regexp.ExpandString: $1, ${1}, $name, ${name}; $$ is a '$'. A name is the longest run
-// of letters, digits and '_', so "$1x" names group "1x", not group 1 then "x". Unknown or
-// unmatched groups expand to nothing; a '$' not followed by a valid reference stays literal.
-std::string ExpandTemplate(std::string_view replacement, const std::smatch& match, const Regex& regex) {
-  auto is_name_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  };
-  std::string out;
-  size_t i = 0;
-  while (i < replacement.size()) {
-    if (replacement[i] != '$') {
-      out += replacement[i++];
-      continue;
-    }
-    ++i;
-    if (i < replacement.size() && replacement[i] == '$') {
-      out += '$';
-      ++i;
-      continue;
-    }
-    bool brace = i < replacement.size() && replacement[i] == '{';
-    size_t name_start = brace ? i + 1 : i;
-    size_t name_end = name_start;
-    while (name_end < replacement.size() && is_name_char(replacement[name_end])) ++name_end;
-    bool closed = !brace || (name_end < replacement.size() && replacement[name_end] == '}');
-    if (name_end == name_start || !closed) {
-      out += '$';  // malformed: the '$' is literal text
-      continue;
-    }
-    std::string_view name = replacement.substr(name_start, name_end - name_start);
-    i = brace ? name_end + 1 : name_end;
-
-    // A number names a group by index; a leading zero or a tenth digit makes it a name.
-    std::optional<size_t> index;
-    if (name.find_first_not_of("0123456789") == std::string_view::npos && name.size() <= 9 &&
-        (name[0] != '0' || name.size() == 1)) {
-      index = std::stoul(std::string(name));
-    }
-    for (size_t group = 0; group < match.size(); ++group) {
-      bool wanted = index ? group == *index
-                          : group < regex.group_names.size() && regex.group_names[group] == name;
-      if (wanted && match[group].matched) {
-        out += match[group].str();
-        break;
-      }
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Operators.
@@ -765,8 +591,8 @@ Value LabelReplace(const FunctionArgs& args) {
   const std::string& pattern = args.string(4);
   std::shared_ptr<const Regex> regex;
   try {
-    regex = CompileFullMatch(pattern);
-  } catch (const std::regex_error&) {
+    regex = CompileRegex(pattern);
+  } catch (const RegexError&) {
     Fail(args.call.position, "invalid regular expression in label_replace(): " + pattern);
   }
   if (!IsValidLabelName(destination)) {
@@ -774,10 +600,8 @@ Value LabelReplace(const FunctionArgs& args) {
   }
   Vector out = args.vector();
   for (Sample& sample : out) {
-    std::string value(LabelValue(sample.labels, source));
-    std::smatch match;
-    if (!std::regex_match(value, match, regex->compiled)) continue;  // no match: unchanged
-    SetLabel(sample.labels, destination, ExpandTemplate(replacement, match, *regex));
+    std::optional<std::string> value = regex->ExpandFullMatch(LabelValue(sample.labels, source), replacement);
+    if (value) SetLabel(sample.labels, destination, *value);  // no match: unchanged
   }
   return Value::Of(std::move(out));
 }

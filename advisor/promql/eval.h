@@ -14,17 +14,8 @@
 // expression is a sort() or sort_desc() call, whose value order is kept (ties in label order).
 // Prometheus itself returns instant vectors in storage order; compare results as sets.
 //
-// Regular expressions (selector matchers, label_replace) are RE2 syntax in Prometheus; here
-// they run on std::regex's ECMAScript grammar, fully anchored like Prometheus's ^(?:re)$. The
-// common subset behaves the same. Translated: (?P<name>re) and (?<name>re) named groups, a
-// leading (?i), \A, \z, \a, and ']' first in a bracket expression. Rejected as invalid, where
-// ECMAScript would silently read them differently: other flags ((?s), (?m), (?U), (?i:re)),
-// \pL and other Unicode classes, \Q...\E, \C, octal escapes, \x{...}. Remaining differences:
-// '.' and negated classes match one byte rather than one UTF-8 character, '.' does not match
-// '\r', and ECMAScript-only syntax such as lookahead (?=re) is accepted where RE2 would refuse
-// it. With libstdc++, matching is breadth-first like RE2's: time linear in the value's length,
-// no catastrophic backtracking, no recursion per character. Compiled regexes are cached per
-// thread.
+// Regular expressions (selector matchers, label_replace) are RE2, as in Prometheus, fully
+// anchored like its ^(?:re)$ (common/regex.h); compiled patterns are cached per thread.
 #pragma once
 
 #include <stdexcept>

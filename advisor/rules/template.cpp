@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
-#include <regex>
 #include <utility>
 
 #include "common/cpu_set.h"
+#include "common/regex.h"
 #include "common/text.h"
 
 namespace wgtune {
@@ -978,74 +978,22 @@ Value Title(Args& args, const CallContext&) { return Value::String(ChangeCase(St
 Value ToUpper(Args& args, const CallContext&) { return Value::String(ChangeCase(StringArg(args, 0), Case::kUpper)); }
 Value ToLower(Args& args, const CallContext&) { return Value::String(ChangeCase(StringArg(args, 0), Case::kLower)); }
 
-// Go RE2 patterns run as ECMAScript regexes; a leading (?i) becomes the icase flag.
-std::regex CompileRegex(std::string_view pattern) {
-  auto flags = std::regex::ECMAScript;
-  if (StartsWith(pattern, "(?i)")) {
-    flags |= std::regex::icase;
-    pattern.remove_prefix(4);
-  }
+// RE2, the engine behind Go's regexp (common/regex.h).
+Regex CompileRegex(std::string_view pattern) {
   try {
-    return std::regex(pattern.begin(), pattern.end(), flags);
-  } catch (const std::regex_error& e) {
-    throw FuncError{"error parsing regexp " + GoQuote(pattern) + ": " + e.what()};
+    return Regex(pattern);
+  } catch (const RegexError& e) {
+    throw FuncError{"error parsing regexp: " + std::string(e.what())};  // RE2 names the fragment at fault
   }
 }
 
 Value Match(Args& args, const CallContext&) {
-  std::regex re = CompileRegex(StringArg(args, 0));
-  return Value::Bool(std::regex_search(StringArg(args, 1), re));
+  return Value::Bool(CompileRegex(StringArg(args, 0)).Search(StringArg(args, 1)));
 }
 
-// regexp.Expand: $1, ${1}, $$; names ($name, ${name}) expand to "" since ECMAScript has no
-// named groups.
-void Expand(std::string& out, std::string_view repl, const std::smatch& match) {
-  while (!repl.empty()) {
-    size_t dollar = repl.find('$');
-    out += repl.substr(0, dollar);
-    if (dollar == std::string_view::npos) return;
-    repl.remove_prefix(dollar + 1);
-    if (!repl.empty() && repl[0] == '$') {
-      out += '$';
-      repl.remove_prefix(1);
-      continue;
-    }
-    bool brace = !repl.empty() && repl[0] == '{';
-    size_t start = brace ? 1 : 0, end = start;
-    while (end < repl.size() && IsAlnum(repl[end])) ++end;
-    if (end == start || (brace && (end >= repl.size() || repl[end] != '}'))) {
-      out += '$';  // malformed: a literal dollar
-      continue;
-    }
-    std::string_view name = repl.substr(start, end - start);
-    repl.remove_prefix(end + (brace ? 1 : 0));
-    if (name.find_first_not_of("0123456789") == std::string_view::npos && name.size() < 9) {
-      size_t group = static_cast<size_t>(std::stoul(std::string(name)));
-      if (group < match.size() && match[group].matched) out += match[group].str();
-    }
-  }
-}
-
-// regexp.ReplaceAllString, including its rule for empty matches right after a match.
+// regexp.ReplaceAllString.
 Value ReReplaceAll(Args& args, const CallContext&) {
-  std::regex re = CompileRegex(StringArg(args, 0));
-  const std::string& repl = StringArg(args, 1);
-  const std::string& text = StringArg(args, 2);
-  std::string out;
-  size_t last_end = 0, search = 0;
-  while (search <= text.size()) {
-    std::smatch m;
-    auto flags = search > 0 ? std::regex_constants::match_prev_avail : std::regex_constants::match_default;
-    if (!std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(search), text.end(), m, re, flags)) break;
-    size_t begin = search + static_cast<size_t>(m.position(0)), end = begin + static_cast<size_t>(m.length(0));
-    out += text.substr(last_end, begin - last_end);
-    if (end > last_end || begin == 0) Expand(out, repl, m);
-    last_end = end;
-    size_t width = search < text.size() ? RuneWidth(text, search) : 1;
-    search = search + width > end ? search + width : end;
-  }
-  out += text.substr(std::min(last_end, text.size()));
-  return Value::String(std::move(out));
+  return Value::String(CompileRegex(StringArg(args, 0)).ReplaceAll(StringArg(args, 2), StringArg(args, 1)));
 }
 
 // text/template's comparison kinds.

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "common/regex.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
 
@@ -51,12 +51,16 @@ struct StatisticSeries {
 class EthtoolCollector : public Collector {
  public:
   EthtoolCollector(const CollectorContext& context, std::unique_ptr<EthtoolTransport> transport)
-      : sysfs_(context.sysfs), transport_(std::move(transport)), ethtool_(*transport_) {
-    const std::string include =
-        context.config != nullptr ? context.config->ethtool_metrics_include : ExporterConfig().ethtool_metrics_include;
+      : sysfs_(context.sysfs),
+        transport_(std::move(transport)),
+        ethtool_(*transport_),
+        include_(CompileInclude(context.config != nullptr ? context.config->ethtool_metrics_include
+                                                          : ExporterConfig().ethtool_metrics_include)) {}
+
+  static Regex CompileInclude(const std::string& include) {
     try {
-      include_ = std::regex(include, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& error) {
+      return Regex(include);
+    } catch (const RegexError& error) {
       throw std::invalid_argument("--collector.ethtool.metrics-include: invalid regular expression \"" + include +
                                   "\": " + error.what());
     }
@@ -164,7 +168,7 @@ class EthtoolCollector : public Collector {
     auto found = series_.find(raw);
     if (found != series_.end()) return found->second;
     if (series_.size() > 100000) series_.clear();  // a driver inventing names without end
-    StatisticSeries series{std::regex_search(raw, include_), SplitStatisticName(raw)};
+    StatisticSeries series{include_.Search(raw), SplitStatisticName(raw)};
     return series_.emplace(raw, std::move(series)).first->second;
   }
 
@@ -194,7 +198,7 @@ class EthtoolCollector : public Collector {
   std::string sysfs_;
   std::unique_ptr<EthtoolTransport> transport_;
   Ethtool ethtool_;
-  std::regex include_;
+  Regex include_;  // RE2, matched anywhere in the name as node_exporter's flags
   std::unordered_map<std::string, StatisticSeries> series_;
 };
 

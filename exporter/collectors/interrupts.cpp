@@ -12,7 +12,6 @@
 // other IRQ-CPU pairs nobody tunes.
 #include <map>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -21,6 +20,7 @@
 #include "common/cpu_set.h"
 #include "common/errors.h"
 #include "common/files.h"
+#include "common/regex.h"
 #include "common/text.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
@@ -87,8 +87,8 @@ class InterruptsCollector : public Collector {
   explicit InterruptsCollector(const CollectorContext& context) : procfs_(context.procfs), sysfs_(context.sysfs) {
     if (context.config != nullptr && !context.config->interrupts_include.empty()) {
       try {
-        include_.emplace(context.config->interrupts_include, std::regex::ECMAScript | std::regex::optimize);
-      } catch (const std::regex_error& error) {
+        include_.emplace(context.config->interrupts_include);
+      } catch (const RegexError& error) {
         throw std::invalid_argument("--collector.interrupts.include: invalid regular expression \"" +
                                     context.config->interrupts_include + "\": " + error.what());
       }
@@ -208,7 +208,7 @@ class InterruptsCollector : public Collector {
     if (auto it = cache_.find(action); it != cache_.end()) return it->second;
     if (cache_.size() >= kMaxCachedNames) cache_.clear();
     std::optional<NicIrqName> nic = ClassifyIrqName(action);
-    if (include_ && std::regex_search(action, *include_)) {
+    if (include_ && include_->Search(action)) {
       if (!nic) {
         nic.emplace();
         nic->driver = "unknown";
@@ -237,7 +237,7 @@ class InterruptsCollector : public Collector {
 
   std::string procfs_;
   std::string sysfs_;
-  std::optional<std::regex> include_;
+  std::optional<Regex> include_;  // RE2, matched anywhere in the name as node_exporter's flags
   std::unordered_map<std::string, std::optional<NicIrqName>> cache_;
   // Queue IRQs of the last Collect() by IRQ number, for DeriveFromRates() of the same sample.
   std::unordered_map<std::string, IrqGroup> queue_irqs_;

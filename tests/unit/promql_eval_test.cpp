@@ -249,8 +249,12 @@ http_requests{group="canary", instance="0", job="app-server"} 700)"},
     {"PerlClassEscape", R"~(label_replace(testmetric, "dst", "$1", "src", "\\D+(\\d+)"))~",
      R"(testmetric{dst="10", src="source-value-10"} 0
 testmetric{dst="20", src="source-value-20"} 1)"},
-    {"UnsupportedRe2Escape", R"(x{a=~"\\pL"})", "error: position 2: invalid regular expression"},
-    {"UnsupportedRe2Flag", R"~(x{a=~"(?s:.)"})~", "error: position 2: invalid regular expression"},
+    // RE2 itself, as Prometheus: Unicode classes and flag groups work; what Go's regexp refuses
+    // (lookaround, backreferences) is refused.
+    {"Re2UnicodeClass", R"(vector_matching_a{l=~"\\pL", l!~"y"})", R"(vector_matching_a{l="x"} 10)"},
+    {"Re2FlagGroup", R"~(vector_matching_a{l=~"(?i:X)"})~", R"(vector_matching_a{l="x"} 10)"},
+    {"LookaheadRefused", R"~(x{a=~"(?=x)"})~", "error: position 2: invalid regular expression"},
+    {"BackreferenceRefused", R"~(x{a=~"(x)\\1"})~", "error: position 2: invalid regular expression"},
 
     // Unary operators.
     {"UnaryMinusDropsName", R"(-http_requests{job="api-server",instance="0",group="production"})",

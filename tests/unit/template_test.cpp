@@ -545,7 +545,7 @@ const ErrorCase kExecutionErrors[] = {
     {"FirstOfInt", "{{ first 1 }}",
      "line 1 col 4: error calling first: wrong type for argument 1; expected a list (query result); got int"},
     {"ToUpperOfInt", "{{ toUpper 1 }}", "line 1 col 4: error calling toUpper: wrong type for argument 1; expected string; got int"},
-    {"BadRegex", "{{ match \"[\" \"x\" }}", "line 1 col 4: error calling match: error parsing regexp \"[\": ..."},
+    {"BadRegex", "{{ match \"[\" \"x\" }}", "line 1 col 4: error calling match: error parsing regexp: missing ]: [..."},
     {"AddString", "{{ add \"1\" 2 }}", "line 1 col 4: error calling add: wrong type for argument 1; expected number; got string"},
     {"IntegerDivisionByZero", "{{ div 1 0 }}", "line 1 col 4: error calling div: integer division by zero"},
     {"FloatDivisionByZero", "{{ div 1.0 0 }}", "line 1 col 4: error calling div: division by zero"},
