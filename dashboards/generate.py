@@ -11,6 +11,13 @@ softnet (§3.3, §4.5), drops by layer (§5), WireGuard (§10), the knobs (§4).
 `job=~"$job", instance=~"$instance"`; vertical annotations mark each change of the tuning
 configuration (wgtune_tuning_config_changes_total), so a before/after is visible at a glance
 (§7). Import it in Grafana (Dashboards → Import) and pick the Prometheus data source.
+
+Every rate and share is computed by Prometheus from the exporter's raw counters (`*_total`) with
+rate() or increase() over `$__rate_interval` (at least four scrape intervals), never read from
+its `*_per_second` and `*_ratio` gauges: those cover only the exporter's last sample interval
+(5 s), so a Prometheus scraping every 15 s would see 5 s out of 15 and miss a burst of drops in
+between (issue 11). Gauges that are not rates (sysctls, backlog length, handshake age, knobs)
+are read as they are.
 """
 import json
 import os
@@ -32,6 +39,25 @@ def sel(metric, extra=''):
     return '%s{%s%s}' % (metric, SELECTOR, ', ' + extra if extra else '')
 
 
+def rate(counter, extra=''):
+    """Per-second rate of a raw counter over Grafana's $__rate_interval (at least four scrape
+    intervals, so every increase between scrapes counts)."""
+    return 'rate(%s[$__rate_interval])' % sel(counter, extra)
+
+
+def increase(counter, extra=''):
+    """Increase of a raw counter over $__rate_interval: events per interval, not per second."""
+    return 'increase(%s[$__rate_interval])' % sel(counter, extra)
+
+
+def cpu_share(modes):
+    """mpstat's share of the `modes` (a mode matcher) in each CPU's time: their seconds over the
+    seconds of all eight modes of wgtune_cpu_seconds_total, idle and iowait included (guest and
+    guest_nice are a family of their own, already inside user and nice)."""
+    return ('sum without (mode) (%s) / sum without (mode) (%s)'
+            % (rate('wgtune_cpu_seconds_total', modes), rate('wgtune_cpu_seconds_total')))
+
+
 # (row title, [(panel title, kind, unit, description, [queries])]); kind: timeseries | table | stat.
 ROWS = [
     ('Health and configuration', [
@@ -47,47 +73,54 @@ ROWS = [
          [q(sel('wgtune_tuning_config_info'), instant=True)]),
         ('Tuning changes', 'timeseries', 'none',
          'Samples in which a knob changed (the annotations mark them on every panel).',
-         [q('increase(%s[$__rate_interval])' % sel('wgtune_tuning_config_changes_total'), '{{instance}}')]),
+         [q(increase('wgtune_tuning_config_changes_total'), '{{instance}}')]),
     ]),
     ('CPU (§3.1)', [
         ('%soft per CPU', 'timeseries', 'percentunit',
-         'Share of each CPU in softirq (mpstat %soft): one CPU near 100% while the others idle is the single-queue '
-         'or single-flow bottleneck (§3.1).',
-         [q(sel('wgtune_cpu_mode_ratio', 'mode="softirq"'), 'cpu {{cpu}}')]),
+         'Share of each CPU\'s time in softirq (mpstat %soft: softirq seconds over the seconds of all modes, idle '
+         'included): one CPU near 100% while the others idle is the single-queue or single-flow bottleneck (§3.1).',
+         [q(cpu_share('mode="softirq"'), 'cpu {{cpu}}')]),
         ('%sys per CPU', 'timeseries', 'percentunit',
-         'Share of each CPU in system mode: one core saturated on %sys, not %soft, is WireGuard\'s crypto (§6.2).',
-         [q(sel('wgtune_cpu_mode_ratio', 'mode="system"'), 'cpu {{cpu}}')]),
+         'Share of each CPU\'s time in system mode: one core saturated on %sys, not %soft, is WireGuard\'s crypto '
+         '(§6.2).',
+         [q(cpu_share('mode="system"'), 'cpu {{cpu}}')]),
         ('Busiest CPU', 'timeseries', 'percentunit',
-         'The busiest CPU\'s non-idle share, and the mean over CPUs.',
-         [q('max by (instance) (%s)' % sel('wgtune_cpu_busy_ratio'), 'busiest'),
-          q('avg by (instance) (%s)' % sel('wgtune_cpu_busy_ratio'), 'mean')]),
+         'The busiest CPU\'s share of time neither idle nor waiting for I/O, and the mean over CPUs.',
+         [q('max by (instance) (%s)' % cpu_share('mode!~"idle|iowait"'), 'busiest'),
+          q('avg by (instance) (%s)' % cpu_share('mode!~"idle|iowait"'), 'mean')]),
     ]),
     ('Interrupts (§3.2, §4.1–4.2)', [
         ('NIC interrupts per CPU', 'timeseries', 'short',
          'Interrupts per second of the NIC queue IRQs, by CPU (the guide\'s /proc/interrupts delta): all on one '
          'CPU means affinity collapsed (irqbalance, §6.3) or one queue.',
-         [q('sum by (instance, cpu) (%s)' % sel('wgtune_interrupts_per_second', 'queue!=""'), 'cpu {{cpu}}')]),
+         [q('sum by (instance, cpu) (%s)' % rate('wgtune_interrupts_total', 'queue!=""'), 'cpu {{cpu}}')]),
         ('NIC interrupts per queue', 'timeseries', 'short',
          'Interrupts per second by NIC and queue: RSS spreads flows over queues; one WireGuard flow is one queue.',
-         [q('sum by (instance, device, queue) (%s)' % sel('wgtune_interrupts_per_second', 'queue!=""'),
+         [q('sum by (instance, device, queue) (%s)' % rate('wgtune_interrupts_total', 'queue!=""'),
             '{{device}} {{queue}}')]),
         ('Busiest CPU\'s share of NIC interrupts', 'timeseries', 'percentunit',
-         'Share of each NIC\'s interrupts that land on its busiest CPU (1 = all on one CPU).',
-         [q(sel('wgtune_nic_interrupts_busiest_cpu_ratio'), '{{device}}')]),
+         'Share of each NIC\'s queue interrupts that land on its busiest CPU, named in the legend (1 = all on one '
+         'CPU).',
+         [q('topk by (instance, device) (1, sum by (instance, device, cpu) (%s))'
+            ' / ignoring (cpu) group_left sum by (instance, device) (%s)'
+            % (rate('wgtune_interrupts_total', 'queue!=""'), rate('wgtune_interrupts_total', 'queue!=""')),
+            '{{device}} cpu {{cpu}}')]),
         ('NET_RX softirqs per CPU', 'timeseries', 'short',
          'NET_RX softirqs run per second on each CPU: RPS moves them to other CPUs than the IRQ\'s (§4.3).',
-         [q(sel('wgtune_softirqs_per_second', 'type="NET_RX"'), 'cpu {{cpu}}')]),
+         [q(rate('wgtune_softirqs_total', 'type="NET_RX"'), 'cpu {{cpu}}')]),
     ]),
     ('Softnet (§3.3, §4.5)', [
         ('Backlog drops per CPU', 'timeseries', 'short',
-         'Packets dropped at a full per-CPU backlog (softnet_stat column 2): raise net.core.netdev_max_backlog.',
-         [q(sel('wgtune_softnet_dropped_per_second'), 'cpu {{cpu}}')]),
+         'Packets dropped per second at a full per-CPU backlog (softnet_stat column 2): raise '
+         'net.core.netdev_max_backlog.',
+         [q(rate('wgtune_softnet_dropped_total'), 'cpu {{cpu}}')]),
         ('Budget squeezes per CPU', 'timeseries', 'short',
-         'Times net_rx_action ran out of budget or time (column 3): raise netdev_budget / netdev_budget_usecs.',
-         [q(sel('wgtune_softnet_times_squeezed_per_second'), 'cpu {{cpu}}')]),
+         'Times per second net_rx_action ran out of budget or time (column 3): raise netdev_budget / '
+         'netdev_budget_usecs.',
+         [q(rate('wgtune_softnet_times_squeezed_total'), 'cpu {{cpu}}')]),
         ('Packets processed per CPU', 'timeseries', 'short',
          'Packets processed per second by each CPU\'s softnet (column 1).',
-         [q(sel('wgtune_softnet_processed_per_second'), 'cpu {{cpu}}')]),
+         [q(rate('wgtune_softnet_processed_total'), 'cpu {{cpu}}')]),
         ('Backlog length per CPU', 'timeseries', 'short',
          'Packets waiting in each CPU\'s backlog when sampled.',
          [q(sel('wgtune_softnet_backlog_len'), 'cpu {{cpu}}')]),
@@ -95,31 +128,32 @@ ROWS = [
     ('Drops by layer (§5)', [
         ('NIC receive drops', 'timeseries', 'short',
          'rx_dropped and rx_missed per second of each interface (ring overflow on the NIC: ethtool -G, §4.6).',
-         [q(sel('wgtune_network_receive_drop_per_second'), '{{device}} dropped'),
-          q(sel('wgtune_network_receive_missed_per_second'), '{{device}} missed')]),
+         [q(rate('wgtune_network_receive_drop_total'), '{{device}} dropped'),
+          q(rate('wgtune_network_receive_missed_total'), '{{device}} missed')]),
         ('NIC driver drop counters', 'timeseries', 'short',
          'ethtool -S counters whose names say drop, discard, miss or out of buffer, per second.',
-         [q(sel('wgtune_ethtool_statistics_per_second', 'name=~".*(drop|discard|miss|out_of_buffer).*"'),
+         [q(rate('wgtune_ethtool_statistics_total', 'name=~".*(drop|discard|miss|out_of_buffer).*"'),
             '{{device}} {{name}} {{queue}}')]),
         ('UDP receive errors', 'timeseries', 'short',
-         'UDP datagrams lost at full socket receive buffers (RcvbufErrors) and all receive errors: WireGuard\'s '
-         'socket cannot keep up; raise net.core.rmem_* (§4.7).',
-         [q(sel('wgtune_udp_rcvbuf_errors_per_second'), '{{protocol}} rcvbuf'),
-          q(sel('wgtune_udp_in_errors_per_second'), '{{protocol}} in errors')]),
+         'UDP datagrams per second lost at full socket receive buffers (RcvbufErrors) and all receive errors: '
+         'WireGuard\'s socket cannot keep up; raise net.core.rmem_* (§4.7).',
+         [q(rate('wgtune_udp_rcvbuf_errors_total'), '{{protocol}} rcvbuf'),
+          q(rate('wgtune_udp_in_errors_total'), '{{protocol}} in errors')]),
         ('Transmit and qdisc drops', 'timeseries', 'short',
-         'tx_dropped per interface (a tun\'s ring for userspace WireGuard) and drops of each qdisc.',
-         [q(sel('wgtune_network_transmit_drop_per_second'), '{{device}} tx_dropped'),
-          q(sel('wgtune_qdisc_drops_per_second'), '{{device}} {{kind}} {{handle}}')]),
+         'tx_dropped per second of each interface (a tun\'s ring for userspace WireGuard) and drops per second '
+         'of each qdisc.',
+         [q(rate('wgtune_network_transmit_drop_total'), '{{device}} tx_dropped'),
+          q(rate('wgtune_qdisc_drops_total'), '{{device}} {{kind}} {{handle}}')]),
         ('Conntrack failures', 'timeseries', 'short',
          'Conntrack insert failures and drops per second: the table is full (§5.2).',
-         [q(sel('wgtune_conntrack_insert_failed_per_second'), 'insert_failed'),
-          q(sel('wgtune_conntrack_drop_per_second'), 'drop')]),
+         [q(rate('wgtune_conntrack_insert_failed_total'), 'insert_failed'),
+          q(rate('wgtune_conntrack_drop_total'), 'drop')]),
     ]),
     ('WireGuard (§10)', [
         ('Throughput per peer', 'timeseries', 'bps',
          'Bits per second received from and sent to each peer.',
-         [q('8 * %s' % sel('wgtune_wireguard_peer_receive_bytes_per_second'), '{{interface}} rx {{public_key}}'),
-          q('8 * %s' % sel('wgtune_wireguard_peer_transmit_bytes_per_second'), '{{interface}} tx {{public_key}}')]),
+         [q('8 * %s' % rate('wgtune_wireguard_peer_receive_bytes_total'), '{{interface}} rx {{public_key}}'),
+          q('8 * %s' % rate('wgtune_wireguard_peer_transmit_bytes_total'), '{{interface}} tx {{public_key}}')]),
         ('Handshake age per peer', 'timeseries', 's',
          'Seconds since each peer\'s latest handshake: above 180 s the session has expired.',
          [q(sel('wgtune_wireguard_peer_handshake_age_seconds'), '{{interface}} {{public_key}}')]),
