@@ -20,6 +20,7 @@
 #include "advisor/engine/lint.h"
 #include "advisor/engine/rule_engine.h"
 #include "advisor/promql/eval.h"
+#include "advisor/promql/parser.h"
 #include "advisor/rules/loader.h"
 #include "advisor/sinks/alertmanager.h"
 #include "advisor/sinks/persistence.h"
@@ -140,10 +141,10 @@ Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rat
   evaluation.time = UnixNow();
   std::vector<Host> hosts;
   std::unique_ptr<PrometheusApiSource> api;
-  std::unique_ptr<CachingSource> cache;
+  std::unique_ptr<FleetCache> cache;
   if (!options.prometheus.empty()) {
-    api = std::make_unique<PrometheusApiSource>(options.prometheus, evaluation.time, options.scrape_timeout);
-    cache = std::make_unique<CachingSource>(*api);
+    api = std::make_unique<PrometheusApiSource>(options.prometheus, options.scrape_timeout);
+    cache = std::make_unique<FleetCache>(*api);
     hosts = PrometheusHosts(*cache, options.prometheus, evaluation.time, options.scrape_timeout);
   } else {
     // A just-started exporter may not listen yet, and has no rates before its second
@@ -262,29 +263,50 @@ int ExportPrometheusRules(const Options& options) {
 // Prometheus's /api/v1/query answer, so that tools (and our differential test) read both alike.
 int Query(const Options& options) {
   const double time = options.query_time > 0 ? options.query_time : UnixNow();
-  promql::Vector result;
+  std::unique_ptr<promql::Expr> tree = promql::ParseExpr(options.query);
+  promql::Value result;
   if (!options.prometheus.empty()) {
-    PrometheusApiSource source(options.prometheus, time, options.scrape_timeout);
-    result = QueryVector(options.query, source, time);
+    PrometheusApiSource source(options.prometheus, options.scrape_timeout);
+    result = promql::Evaluate(*tree, source, time);
   } else {
     promql::Vector all;
     for (Host& host : ScrapeHosts(options.targets, options.scrape_timeout)) {
       if (!host.error.empty()) throw std::runtime_error(host.instance + ": " + host.error);
-      promql::Vector samples = host.source->Select({});
+      promql::Vector samples = host.source->Select({}, promql::ToTimestamp(time));
       all.insert(all.end(), samples.begin(), samples.end());
     }
     promql::MemorySource source(std::move(all));
-    result = QueryVector(options.query, source, time);
+    result = promql::Evaluate(*tree, source, time);
   }
-  nlohmann::json series = nlohmann::json::array();
-  for (const promql::Sample& sample : result) {
+  auto value_text = [](double value) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return std::string(text);
+  };
+  auto metric = [](const promql::Labels& labels) {
     nlohmann::json metric = nlohmann::json::object();
-    for (const auto& [name, value] : sample.labels) metric[name] = value;
-    char value[64];
-    std::snprintf(value, sizeof value, "%.17g", sample.value);
-    series.push_back({{"metric", metric}, {"value", {time, value}}});
+    for (const auto& [name, value] : labels) metric[name] = value;
+    return metric;
+  };
+  nlohmann::json series = nlohmann::json::array();
+  std::string type = "vector";
+  if (result.type == promql::ValueType::kMatrix) {
+    type = "matrix";
+    for (const promql::Series& one : result.matrix) {
+      nlohmann::json values = nlohmann::json::array();
+      for (const promql::Point& point : one.points) values.push_back({static_cast<double>(point.t) / 1000, value_text(point.v)});
+      series.push_back({{"metric", metric(one.labels)}, {"values", values}});
+    }
+  } else if (result.type == promql::ValueType::kScalar) {
+    series.push_back({{"metric", nlohmann::json::object()}, {"value", {time, value_text(result.scalar)}}});
+  } else if (result.type == promql::ValueType::kVector) {
+    for (const promql::Sample& sample : result.vector) {
+      series.push_back({{"metric", metric(sample.labels)}, {"value", {time, value_text(sample.value)}}});
+    }
+  } else {
+    throw promql::EvalError("position 0: a string is not a vector");
   }
-  std::cout << nlohmann::json{{"status", "success"}, {"data", {{"resultType", "vector"}, {"result", series}}}}.dump()
+  std::cout << nlohmann::json{{"status", "success"}, {"data", {{"resultType", type}, {"result", series}}}}.dump()
             << "\n";
   return kExitClean;
 }

@@ -11,35 +11,14 @@ namespace wgtune {
 namespace {
 
 void CollectMetricNames(const promql::Expr& expr, std::vector<std::string>& names, std::vector<std::string>& patterns) {
-  switch (expr.kind) {
-    case promql::ExprKind::kVectorSelector: {
-      const auto& selector = expr.As<promql::VectorSelector>();
-      if (!selector.metric_name.empty()) names.push_back(selector.metric_name);
-      for (const promql::LabelMatcher& matcher : selector.matchers) {
-        if (matcher.name != "__name__") continue;
-        if (matcher.op == promql::MatchOp::kEqual) names.push_back(matcher.value);
-        if (matcher.op == promql::MatchOp::kRegexMatch) patterns.push_back(matcher.value);
-      }
-      break;
+  promql::ForEachSelector(expr, [&](const promql::VectorSelector& selector, const promql::MatrixSelector*) {
+    if (!selector.metric_name.empty()) names.push_back(selector.metric_name);
+    for (const promql::LabelMatcher& matcher : selector.matchers) {
+      if (matcher.name != "__name__") continue;
+      if (matcher.op == promql::MatchOp::kEqual) names.push_back(matcher.value);
+      if (matcher.op == promql::MatchOp::kRegexMatch) patterns.push_back(matcher.value);
     }
-    case promql::ExprKind::kUnary: CollectMetricNames(*expr.As<promql::UnaryExpr>().operand, names, patterns); break;
-    case promql::ExprKind::kBinary: {
-      const auto& binary = expr.As<promql::BinaryExpr>();
-      CollectMetricNames(*binary.lhs, names, patterns);
-      CollectMetricNames(*binary.rhs, names, patterns);
-      break;
-    }
-    case promql::ExprKind::kAggregate: {
-      const auto& aggregate = expr.As<promql::AggregateExpr>();
-      if (aggregate.param) CollectMetricNames(*aggregate.param, names, patterns);
-      CollectMetricNames(*aggregate.operand, names, patterns);
-      break;
-    }
-    case promql::ExprKind::kCall:
-      for (const auto& arg : expr.As<promql::Call>().args) CollectMetricNames(*arg, names, patterns);
-      break;
-    default: break;
-  }
+  });
 }
 
 // Problems with the metrics `expr` reads; `where` prefixes each message.

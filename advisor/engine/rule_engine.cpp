@@ -31,9 +31,11 @@ promql::Vector QueryVector(std::string_view expr, promql::SeriesSource& source, 
   switch (value.type) {
     case promql::ValueType::kVector: return std::move(value.vector);
     case promql::ValueType::kScalar: return {promql::Sample{{}, value.scalar}};
-    case promql::ValueType::kString: break;
+    case promql::ValueType::kString:
+    case promql::ValueType::kMatrix: break;
   }
-  throw promql::EvalError("position 0: a string is not a vector");
+  throw promql::EvalError("position 0: the result is a " + std::string(promql::ValueTypeName(value.type)) +
+                          ", not a vector or scalar");
 }
 
 namespace {

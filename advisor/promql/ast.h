@@ -1,9 +1,10 @@
 // The syntax tree of the PromQL subset the advisor evaluates.
 //
-// Alert rules are evaluated at one instant, so the tree has no range vectors, subqueries,
-// offsets or @ modifiers: only literals, instant vector selectors, unary and binary operators,
-// aggregations and function calls. Every node records the byte offset in the source where it
-// starts, so evaluation errors can point at the same place parse errors do.
+// Alert rules are evaluated at one instant, over the latest samples (instant vector selectors)
+// and over the samples of a recent window (range vector selectors, x[5m], which only range
+// functions such as rate() take). There are no subqueries, offsets or @ modifiers. Every node
+// records the byte offset in the source where it starts, so evaluation errors can point at the
+// same place parse errors do.
 //
 // The parser checks syntax and the few semantic rules Prometheus enforces while parsing
 // (operator modifiers, function arity); value types (scalar vs vector) are the evaluator's job
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +20,7 @@
 
 namespace wgtune::promql {
 
-enum class ExprKind { kNumber, kString, kVectorSelector, kUnary, kBinary, kAggregate, kCall };
+enum class ExprKind { kNumber, kString, kVectorSelector, kMatrixSelector, kUnary, kBinary, kAggregate, kCall };
 
 // Base of all nodes. Nodes are owned through std::unique_ptr<Expr>; use As<T>() to reach the
 // concrete node after checking kind.
@@ -63,6 +65,15 @@ struct VectorSelector : Expr {
   VectorSelector(size_t position) : Expr(ExprKind::kVectorSelector, position) {}
   std::string metric_name;
   std::vector<LabelMatcher> matchers;
+};
+
+// x{...}[5m]: the samples of each selected series in the last `range_seconds` before the
+// evaluation instant. Prometheus allows a range only directly on a vector selector.
+struct MatrixSelector : Expr {
+  MatrixSelector(size_t position, std::unique_ptr<VectorSelector> selector, double range_seconds)
+      : Expr(ExprKind::kMatrixSelector, position), selector(std::move(selector)), range_seconds(range_seconds) {}
+  std::unique_ptr<VectorSelector> selector;
+  double range_seconds;  // whole milliseconds, as Prometheus durations are
 };
 
 enum class UnaryOp { kMinus, kPlus };
@@ -129,5 +140,12 @@ struct Call : Expr {
   std::string name;
   std::vector<std::unique_ptr<Expr>> args;
 };
+
+// Calls `visit` on `root` and every node below it, parents before children, arguments in order.
+void ForEachNode(const Expr& root, const std::function<void(const Expr&)>& visit);
+
+// Calls `visit` for every vector selector in the tree, with the range selector around it
+// (nullptr for an instant selector).
+void ForEachSelector(const Expr& root, const std::function<void(const VectorSelector&, const MatrixSelector*)>& visit);
 
 }  // namespace wgtune::promql

@@ -546,9 +546,12 @@ Vector Aggregate(const AggregateExpr& aggregate, double param, const Vector& inp
 struct FunctionArgs {
   const Call& call;
   std::vector<Value> values;  // one per argument, evaluated (string literals as strings)
-  double time_seconds;
+  Timestamp time;             // the evaluation instant
 
   const Vector& vector() const { return values[0].vector; }
+  const Matrix& matrix() const { return values[0].matrix; }
+  // The range of the first argument, a range vector selector (the only range vector there is).
+  Timestamp range() const { return ToTimestamp(call.args[0]->As<MatrixSelector>().range_seconds); }
   double scalar(size_t index) const { return values[index].scalar; }
   const std::string& string(size_t index) const { return values[index].string; }
 };
@@ -560,6 +563,122 @@ Value MapValues(const FunctionArgs& args, Apply apply) {
   out.reserve(args.vector().size());
   for (const Sample& sample : args.vector()) out.push_back(Sample{DropMetricName(sample.labels), apply(sample.value)});
   return Value::Of(std::move(out));
+}
+
+// Functions over a range vector: one result per series that has samples in the range, its
+// labels without the metric name (only last_over_time keeps it, as an offset would), as
+// Prometheus 2.42's rangeEval of matrix functions. A series whose function gives no value
+// (rate of a single sample) is left out.
+template <typename Apply>
+Value OverRange(const FunctionArgs& args, Apply apply, bool keep_metric_name = false) {
+  Vector out;
+  for (const Series& series : args.matrix()) {
+    if (series.points.empty()) continue;
+    std::optional<double> value = apply(series.points);
+    if (!value) continue;
+    out.push_back(Sample{keep_metric_name ? series.labels : DropMetricName(series.labels), *value});
+  }
+  return Value::Of(std::move(out));
+}
+
+// extrapolatedRate (functions.go): the increase between the first and last sample, counter
+// resets added back for counters, extrapolated towards the range's edges where the samples end
+// within 1.1 average intervals of them (half an interval otherwise), never below a counter's
+// zero; per second of the range for rate.
+std::optional<double> ExtrapolatedRate(const std::vector<Point>& points, Timestamp time, Timestamp range,
+                                       bool is_counter, bool is_rate) {
+  if (points.size() < 2) return std::nullopt;
+  const Timestamp range_start = time - range, range_end = time;
+  const Point& first = points.front();
+  const Point& last = points.back();
+  double result = last.v - first.v;
+  if (is_counter) {
+    double previous = 0;
+    for (const Point& point : points) {
+      if (point.v < previous) result += previous;
+      previous = point.v;
+    }
+  }
+  double duration_to_start = static_cast<double>(first.t - range_start) / 1000;
+  const double duration_to_end = static_cast<double>(range_end - last.t) / 1000;
+  const double sampled_interval = static_cast<double>(last.t - first.t) / 1000;
+  const double average_interval = sampled_interval / static_cast<double>(points.size() - 1);
+  if (is_counter && result > 0 && first.v >= 0) {
+    // A counter cannot have been below zero: extrapolate no further back than its zero point.
+    const double duration_to_zero = sampled_interval * (first.v / result);
+    if (duration_to_zero < duration_to_start) duration_to_start = duration_to_zero;
+  }
+  const double threshold = average_interval * 1.1;
+  double extrapolate_to = sampled_interval;
+  extrapolate_to += duration_to_start < threshold ? duration_to_start : average_interval / 2;
+  extrapolate_to += duration_to_end < threshold ? duration_to_end : average_interval / 2;
+  double factor = extrapolate_to / sampled_interval;
+  if (is_rate) factor /= static_cast<double>(range) / 1000;
+  return result * factor;
+}
+
+// instantValue: the last two samples; irate treats a drop as a counter reset.
+std::optional<double> InstantValue(const std::vector<Point>& points, bool is_rate) {
+  if (points.size() < 2) return std::nullopt;
+  const Point& last = points[points.size() - 1];
+  const Point& previous = points[points.size() - 2];
+  double result = is_rate && last.v < previous.v ? last.v : last.v - previous.v;
+  const Timestamp interval = last.t - previous.t;
+  if (interval == 0) return std::nullopt;
+  if (is_rate) result /= static_cast<double>(interval) / 1000;
+  return result;
+}
+
+// kahanSumInc, with Neumaier's improvement: sum_over_time and avg_over_time compensate rounding.
+void KahanAdd(double increment, double& sum, double& compensation) {
+  const double t = sum + increment;
+  if (std::fabs(sum) >= std::fabs(increment)) {
+    compensation += (sum - t) + increment;
+  } else {
+    compensation += (increment - t) + sum;
+  }
+  sum = t;
+}
+
+double SumOverTime(const std::vector<Point>& points) {
+  double sum = 0, c = 0;
+  for (const Point& point : points) KahanAdd(point.v, sum, c);
+  return std::isinf(sum) ? sum : sum + c;
+}
+
+// An incremental mean, which does not overflow where the sum would; infinities handled as
+// Prometheus does so that Inf + x - Inf does not become NaN.
+double AvgOverTime(const std::vector<Point>& points) {
+  double mean = 0, count = 0, c = 0;
+  for (const Point& point : points) {
+    count += 1;
+    if (std::isinf(mean)) {
+      if (std::isinf(point.v) && (mean > 0) == (point.v > 0)) continue;
+      if (!std::isinf(point.v) && !std::isnan(point.v)) continue;
+    }
+    KahanAdd(point.v / count - mean / count, mean, c);
+  }
+  return std::isinf(mean) ? mean : mean + c;
+}
+
+// min_over_time and max_over_time: a NaN is replaced by any later value.
+template <typename Better>
+double ExtremeOverTime(const std::vector<Point>& points, Better better) {
+  double extreme = points.front().v;
+  for (const Point& point : points) {
+    if (better(point.v, extreme) || std::isnan(extreme)) extreme = point.v;
+  }
+  return extreme;
+}
+
+// changes (two NaNs in a row are no change) and resets (any decrease).
+template <typename Counts>
+double CountPairs(const std::vector<Point>& points, Counts counts) {
+  double count = 0;
+  for (size_t i = 1; i < points.size(); ++i) {
+    if (counts(points[i - 1].v, points[i].v)) count += 1;
+  }
+  return count;
 }
 
 // createLabelsForAbsentFunction: the equality matchers of a selector argument, except labels
@@ -580,7 +699,7 @@ Labels AbsentLabels(const Expr& argument) {
 }
 
 Value Absent(const FunctionArgs& args) {
-  if (!args.vector().empty()) return Value::Of({});
+  if (!args.vector().empty()) return Value::Of(Vector{});
   return Value::Of({Sample{AbsentLabels(*args.call.args[0]), 1}});
 }
 
@@ -646,7 +765,7 @@ Value Round(const FunctionArgs& args) {
 Value Clamp(const FunctionArgs& args) {
   double min = args.scalar(1);
   double max = args.scalar(2);
-  if (max < min) return Value::Of({});
+  if (max < min) return Value::Of(Vector{});
   return MapValues(args, [min, max](double v) { return GoMax(min, GoMin(max, v)); });
 }
 
@@ -696,9 +815,67 @@ const std::vector<Function>& Functions() {
       {"sort", {V::kVector}, false, V::kVector, [](const FunctionArgs& a) { return SortFunction(a, false); }},
       {"sort_desc", {V::kVector}, false, V::kVector,
        [](const FunctionArgs& a) { return SortFunction(a, true); }},
-      {"time", {}, false, V::kScalar, [](const FunctionArgs& a) { return Value::Scalar(a.time_seconds); }},
+      {"time", {}, false, V::kScalar,
+       [](const FunctionArgs& a) { return Value::Scalar(static_cast<double>(a.time) / 1000); }},
       {"vector", {V::kScalar}, false, V::kVector,
        [](const FunctionArgs& a) { return Value::Of({Sample{{}, a.scalar(0)}}); }},
+      // Over a range vector.
+      {"rate", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [&](const auto& p) { return ExtrapolatedRate(p, a.time, a.range(), true, true); });
+       }},
+      {"increase", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [&](const auto& p) { return ExtrapolatedRate(p, a.time, a.range(), true, false); });
+       }},
+      {"delta", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [&](const auto& p) { return ExtrapolatedRate(p, a.time, a.range(), false, false); });
+       }},
+      {"irate", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) { return OverRange(a, [](const auto& p) { return InstantValue(p, true); }); }},
+      {"idelta", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) { return OverRange(a, [](const auto& p) { return InstantValue(p, false); }); }},
+      {"changes", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [](const auto& p) -> std::optional<double> {
+           return CountPairs(p, [](double before, double after) {
+             return before != after && !(std::isnan(before) && std::isnan(after));
+           });
+         });
+       }},
+      {"resets", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [](const auto& p) -> std::optional<double> {
+           return CountPairs(p, [](double before, double after) { return after < before; });
+         });
+       }},
+      {"avg_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) { return OverRange(a, [](const auto& p) -> std::optional<double> { return AvgOverTime(p); }); }},
+      {"sum_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) { return OverRange(a, [](const auto& p) -> std::optional<double> { return SumOverTime(p); }); }},
+      {"min_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [](const auto& p) -> std::optional<double> {
+           return ExtremeOverTime(p, [](double x, double best) { return x < best; });
+         });
+       }},
+      {"max_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [](const auto& p) -> std::optional<double> {
+           return ExtremeOverTime(p, [](double x, double best) { return x > best; });
+         });
+       }},
+      {"count_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [](const auto& p) -> std::optional<double> { return static_cast<double>(p.size()); });
+       }},
+      {"last_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) {
+         return OverRange(a, [](const auto& p) -> std::optional<double> { return p.back().v; }, true);
+       }},
+      {"present_over_time", {V::kMatrix}, false, V::kVector,
+       [](const FunctionArgs& a) { return OverRange(a, [](const auto&) -> std::optional<double> { return 1.0; }); }},
   };
   return functions;
 }
@@ -741,10 +918,10 @@ ValueType TypeOfBinary(const BinaryExpr& binary) {
   if (IsComparison(binary.op) && !binary.return_bool && scalars) {
     Fail(binary.operator_position, "comparisons between scalars must use BOOL modifier");
   }
-  if (lhs == ValueType::kString) {
+  if (lhs == ValueType::kString || lhs == ValueType::kMatrix) {
     Fail(binary.lhs->position, "binary expression must contain only scalar and instant vector types");
   }
-  if (rhs == ValueType::kString) {
+  if (rhs == ValueType::kString || rhs == ValueType::kMatrix) {
     Fail(binary.rhs->position, "binary expression must contain only scalar and instant vector types");
   }
   bool vectors = lhs == ValueType::kVector && rhs == ValueType::kVector;
@@ -763,9 +940,12 @@ ValueType TypeOf(const Expr& expr) {
     case ExprKind::kNumber: return ValueType::kScalar;
     case ExprKind::kString: return ValueType::kString;
     case ExprKind::kVectorSelector: return TypeOfSelector(expr.As<VectorSelector>());
+    case ExprKind::kMatrixSelector:
+      TypeOfSelector(*expr.As<MatrixSelector>().selector);
+      return ValueType::kMatrix;
     case ExprKind::kUnary: {
       ValueType operand = TypeOf(*expr.As<UnaryExpr>().operand);
-      if (operand == ValueType::kString) {
+      if (operand == ValueType::kString || operand == ValueType::kMatrix) {
         Fail(expr.position, "unary expression only allowed on expressions of type scalar or instant vector, got " +
                                 GoQuote(ValueTypeName(operand)));
       }
@@ -796,13 +976,14 @@ ValueType TypeOf(const Expr& expr) {
 
 class Evaluator {
  public:
-  Evaluator(SeriesSource& source, double time_seconds) : source_(source), time_seconds_(time_seconds) {}
+  Evaluator(SeriesSource& source, Timestamp time) : source_(source), time_(time) {}
 
   Value Eval(const Expr& expr) {
     switch (expr.kind) {
       case ExprKind::kNumber: return Value::Scalar(expr.As<NumberLiteral>().value);
       case ExprKind::kString: return Value::String(expr.As<StringLiteral>().value);
       case ExprKind::kVectorSelector: return Value::Of(Select(expr.As<VectorSelector>()));
+      case ExprKind::kMatrixSelector: return Value::Of(SelectRange(expr.As<MatrixSelector>()));
       case ExprKind::kUnary: return Checked(EvalUnary(expr.As<UnaryExpr>()), expr.position);
       case ExprKind::kBinary: {
         const auto& binary = expr.As<BinaryExpr>();
@@ -821,16 +1002,16 @@ class Evaluator {
   }
 
   Vector Select(const VectorSelector& selector) {
-    std::vector<LabelMatcher> matchers;
-    if (!selector.metric_name.empty()) {
-      matchers.push_back(LabelMatcher{std::string(kMetricName), MatchOp::kEqual, selector.metric_name,
-                                      selector.position});
-    }
-    matchers.insert(matchers.end(), selector.matchers.begin(), selector.matchers.end());
-    Vector result = source_.Select(matchers);
+    Vector result = source_.Select(SelectorMatchers(selector), time_);
     // Storage hands Prometheus series in label order; the same input order makes topk and
     // bottomk pick the same series among equal values.
     SortByLabels(result);
+    return result;
+  }
+
+  Matrix SelectRange(const MatrixSelector& range) {
+    Matrix result = source_.SelectRange(SelectorMatchers(*range.selector), time_, ToTimestamp(range.range_seconds));
+    std::sort(result.begin(), result.end(), [](const Series& a, const Series& b) { return a.labels < b.labels; });
     return result;
   }
 
@@ -875,13 +1056,13 @@ class Evaluator {
   }
 
   Value EvalCall(const Call& call) {
-    FunctionArgs args{call, {}, time_seconds_};
+    FunctionArgs args{call, {}, time_};
     for (const auto& arg : call.args) args.values.push_back(Eval(*arg));
     return FindFunction(call).apply(args);
   }
 
   SeriesSource& source_;
-  double time_seconds_;
+  Timestamp time_;
 };
 
 bool KeepsValueOrder(const Expr& expr) {
@@ -894,23 +1075,55 @@ bool KeepsValueOrder(const Expr& expr) {
 
 ValueType CheckExpr(const Expr& expr) { return TypeOf(expr); }
 
+std::vector<LabelMatcher> SelectorMatchers(const VectorSelector& selector) {
+  std::vector<LabelMatcher> matchers;
+  if (!selector.metric_name.empty()) {
+    matchers.push_back(LabelMatcher{std::string(kMetricName), MatchOp::kEqual, selector.metric_name, selector.position});
+  }
+  matchers.insert(matchers.end(), selector.matchers.begin(), selector.matchers.end());
+  return matchers;
+}
+
 Value Evaluate(const Expr& expr, SeriesSource& source, double time_seconds) {
   CheckExpr(expr);
-  Value result = Evaluator(source, time_seconds).Eval(expr);
+  Value result = Evaluator(source, ToTimestamp(time_seconds)).Eval(expr);
   if (result.type == ValueType::kVector && !KeepsValueOrder(expr)) SortByLabels(result.vector);
+  // (a range vector comes sorted from SelectRange)
   return result;
 }
 
 bool Matches(const LabelMatcher& matcher, const Labels& labels) { return CompiledMatcher(matcher).Matches(labels); }
 
-Vector MemorySource::Select(const std::vector<LabelMatcher>& matchers) {
-  std::vector<CompiledMatcher> compiled(matchers.begin(), matchers.end());
+struct MatcherSet::Compiled {
+  std::vector<LabelMatcher> matchers;
+  std::vector<CompiledMatcher> compiled;  // refer to `matchers`, which never grows after
+};
+
+MatcherSet::MatcherSet(const std::vector<LabelMatcher>& matchers) {
+  auto compiled = std::make_shared<Compiled>();
+  compiled->matchers = matchers;
+  compiled->compiled.reserve(matchers.size());
+  for (const LabelMatcher& matcher : compiled->matchers) compiled->compiled.emplace_back(matcher);
+  compiled_ = std::move(compiled);
+}
+
+bool MatcherSet::Matches(const Labels& labels) const {
+  return std::all_of(compiled_->compiled.begin(), compiled_->compiled.end(),
+                     [&](const CompiledMatcher& matcher) { return matcher.Matches(labels); });
+}
+
+Vector MemorySource::Select(const std::vector<LabelMatcher>& matchers, Timestamp) {
+  const MatcherSet wanted(matchers);
   Vector out;
   for (const Sample& sample : samples_) {
-    bool all = std::all_of(compiled.begin(), compiled.end(),
-                           [&](const CompiledMatcher& matcher) { return matcher.Matches(sample.labels); });
-    if (all) out.push_back(sample);
+    if (wanted.Matches(sample.labels)) out.push_back(sample);
   }
+  return out;
+}
+
+Matrix MemorySource::SelectRange(const std::vector<LabelMatcher>& matchers, Timestamp time, Timestamp) {
+  Matrix out;
+  for (Sample& sample : Select(matchers, time)) out.push_back(Series{std::move(sample.labels), {Point{time, sample.value}}});
   return out;
 }
 

@@ -18,6 +18,7 @@
 // anchored like its ^(?:re)$ (common/regex.h); compiled patterns are cached per thread.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,14 +29,20 @@
 
 namespace wgtune::promql {
 
-// Where the evaluator gets series. Implementations must return only series matching every
-// matcher (the metric name arrives as a matcher on "__name__", as in Prometheus), with
-// labels in Labels form; they may throw std::runtime_error on I/O failure, which the
-// evaluator lets through. The order of the returned series does not matter.
+// Where the evaluator gets series. Implementations return only series matching every matcher
+// (the metric name arrives as a matcher on "__name__", as in Prometheus), with labels in
+// Labels form; they may throw std::runtime_error on I/O failure, which the evaluator lets
+// through. The order of the returned series does not matter. Times are unix milliseconds.
 class SeriesSource {
  public:
   virtual ~SeriesSource() = default;
-  virtual Vector Select(const std::vector<LabelMatcher>& matchers) = 0;
+  // Each matching series as of `time`: its latest sample at or before `time`. How far back a
+  // sample still counts and when a series has gone stale is the source's storage's to say
+  // (Prometheus's 5-minute lookback and staleness markers; the advisor's own scrape history).
+  virtual Vector Select(const std::vector<LabelMatcher>& matchers, Timestamp time) = 0;
+  // Each matching series with its samples in [time - range, time], both ends included as
+  // Prometheus 2.x selects them, oldest first. Series without a sample there are left out.
+  virtual Matrix SelectRange(const std::vector<LabelMatcher>& matchers, Timestamp time, Timestamp range) = 0;
 };
 
 // A runtime failure: type errors ("binary expression must contain only scalar and instant
@@ -54,19 +61,38 @@ class EvalError : public std::runtime_error {
 // EvalError. Evaluate runs it first.
 ValueType CheckExpr(const Expr& expr);
 
-// `time_seconds` is the evaluation instant, what time() returns. (Prometheus keeps instants in
-// milliseconds; pass a whole number of milliseconds to compare results with it.)
+// `time_seconds` is the evaluation instant, what time() returns, rounded to the millisecond as
+// Prometheus keeps instants. The result is a vector, a scalar, a string, or (for an expression
+// that is a range selector) a range vector, sorted by labels.
 Value Evaluate(const Expr& expr, SeriesSource& source, double time_seconds);
 
-// Whether `labels` satisfy `matcher` (regexes fully anchored, as in Prometheus). A source
-// that filters in memory uses this. Throws EvalError on an invalid regex.
+// Whether `labels` satisfy `matcher` (regexes fully anchored, as in Prometheus). Throws
+// EvalError on an invalid regex.
 bool Matches(const LabelMatcher& matcher, const Labels& labels);
 
-// A SeriesSource over samples held in memory (a scraped exposition, a test table).
+// Matchers compiled once, for a source that filters many series in memory. Throws EvalError
+// on an invalid regex. Copies share the compiled form.
+class MatcherSet {
+ public:
+  explicit MatcherSet(const std::vector<LabelMatcher>& matchers);
+  bool Matches(const Labels& labels) const;  // every matcher holds
+
+ private:
+  struct Compiled;
+  std::shared_ptr<const Compiled> compiled_;
+};
+
+// The matchers a selector hands its source: the metric name (as __name__) first, then its own.
+std::vector<LabelMatcher> SelectorMatchers(const VectorSelector& selector);
+
+// A SeriesSource over one snapshot held in memory (one scrape, a test table), taken as of
+// every evaluation instant: Select returns the matching samples, SelectRange each of them as a
+// series of one sample at the evaluation instant (so rate() finds nothing to compute).
 class MemorySource : public SeriesSource {
  public:
   explicit MemorySource(Vector samples) : samples_(std::move(samples)) {}
-  Vector Select(const std::vector<LabelMatcher>& matchers) override;
+  Vector Select(const std::vector<LabelMatcher>& matchers, Timestamp time) override;
+  Matrix SelectRange(const std::vector<LabelMatcher>& matchers, Timestamp time, Timestamp range) override;
   const Vector& samples() const { return samples_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "advisor/promql/duration.h"
 #include "common/errors.h"
 #include "common/text.h"
 
@@ -88,6 +89,7 @@ class Lexer {
   Token Next() {
     size_t start = pos_;
     char c = Peek();
+    if (in_brackets_) return InBrackets();
     if (IsDigit(c) || (c == '.' && IsDigit(Peek(1)))) return Number();
     if (IsIdentifierStart(c)) return Word();
     if (c == '"' || c == '\'') return QuotedString(c);
@@ -127,8 +129,9 @@ class Lexer {
         if (Peek(1) == '~') return pair('~', TokenKind::kRegexNoMatch, TokenKind::kRegexNoMatch);
         Fail(start, "expected '!=' or '!~', found '!'");
       case '[':
-        Fail(start, "expected an instant expression, found '[' (range vectors and subqueries "
-                    "are not supported)");
+        in_brackets_ = true;
+        return single(TokenKind::kLeftBracket);
+      case ']': return single(TokenKind::kRightBracket);
       case '@':
         Fail(start, "expected an instant expression, found '@' (the @ modifier is not supported)");
       default:
@@ -157,13 +160,13 @@ class Lexer {
         }
       }
     }
-    // Prometheus would read "5m" as a duration; instant rules never need one, so say so rather
-    // than letting the letters become a separate, confusing identifier.
+    // A duration outside a range ("5m" after offset, in Prometheus): say so rather than let the
+    // letters become a separate, confusing identifier.
     if (IsIdentifierChar(Peek()) || Peek() == '.') {
       size_t end = pos_;
       while (end < source_.size() && (IsIdentifierChar(source_[end]) || source_[end] == '.')) ++end;
       Fail(start, "expected a number, found '" + std::string(source_.substr(start, end - start)) +
-                      "' (durations are not supported)");
+                      "' (a duration is only allowed as the range of a selector, x[5m])");
     }
     Token token = Make(TokenKind::kNumber, start);
     std::optional<double> value;
@@ -174,6 +177,27 @@ class Lexer {
     }
     if (!value) Fail(start, "expected a number in range, found '" + std::string(token.raw) + "'");
     token.number = *value;
+    return token;
+  }
+
+  // Inside [...]: a duration, then ']'. A ':' would start a subquery's step.
+  Token InBrackets() {
+    const size_t start = pos_;
+    const char c = Peek();
+    if (c == ']') {
+      in_brackets_ = false;
+      ++pos_;
+      return Make(TokenKind::kRightBracket, start);
+    }
+    if (c == ':') Fail(start, "expected ']' after the range, found ':' (subqueries are not supported)");
+    if (!IsDigit(c)) {
+      Fail(start, std::string("expected a duration such as 5m in the range, found '") + c + "'");
+    }
+    while (IsDigit(Peek()) || std::isalpha(static_cast<unsigned char>(Peek()))) ++pos_;
+    Token token = Make(TokenKind::kDuration, start);
+    std::optional<double> seconds = ParsePrometheusDuration(token.raw);
+    if (!seconds) Fail(start, "expected a duration such as 30s, 5m or 1h30m, found '" + std::string(token.raw) + "'");
+    token.number = *seconds;
     return token;
   }
 
@@ -226,6 +250,7 @@ class Lexer {
 
   std::string_view source_;
   size_t pos_ = 0;
+  bool in_brackets_ = false;  // between '[' and ']', where durations live
 };
 
 }  // namespace

@@ -2,8 +2,9 @@
 //
 // Follows prometheus/promql/parser/lex.go for the subset the advisor needs: keywords are
 // case-insensitive ("AND", "By"), Inf and NaN are numbers, '#' starts a comment to the end of
-// the line, quoted strings decode Go-style escapes and backquoted strings are raw. Durations,
-// '[', ']', '@' and offset are rejected here, since instant evaluation has no use for them.
+// the line, quoted strings decode Go-style escapes and backquoted strings are raw. Durations
+// exist only between '[' and ']' (the range of a selector, x[5m]); '@', offset and subqueries
+// ([5m:1m]) are rejected here, since rules evaluated at one instant have no use for them.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,8 @@ enum class TokenKind {
   kNumber,
   kString,
   kLeftParen, kRightParen, kLeftBrace, kRightBrace, kComma,
+  kLeftBracket, kRightBracket,
+  kDuration,  // only between brackets; number holds it in seconds (exact to the millisecond)
   kAssign,        // =  (only inside label matchers)
   kRegexMatch,    // =~
   kRegexNoMatch,  // !~
@@ -33,7 +36,7 @@ struct Token {
   size_t position;      // byte offset of the first character
   std::string_view raw; // the token as written (a view into the source)
   std::string text;     // identifiers: the name; strings: the decoded value
-  double number = 0;    // numbers only
+  double number = 0;    // numbers; durations in seconds
 };
 
 // Tokenizes the whole source; the last token is always kEnd (positioned at source.size()).

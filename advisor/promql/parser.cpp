@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "advisor/promql/duration.h"
 #include "advisor/promql/lexer.h"
 #include "common/errors.h"
 #include "common/text.h"
@@ -13,6 +14,42 @@
 namespace wgtune::promql {
 
 bool IsComparison(BinaryOp op) { return op >= BinaryOp::kEqual && op <= BinaryOp::kGreater; }
+
+void ForEachNode(const Expr& root, const std::function<void(const Expr&)>& visit) {
+  visit(root);
+  switch (root.kind) {
+    case ExprKind::kNumber:
+    case ExprKind::kString:
+    case ExprKind::kVectorSelector: return;
+    case ExprKind::kMatrixSelector: ForEachNode(*root.As<MatrixSelector>().selector, visit); return;
+    case ExprKind::kUnary: ForEachNode(*root.As<UnaryExpr>().operand, visit); return;
+    case ExprKind::kBinary:
+      ForEachNode(*root.As<BinaryExpr>().lhs, visit);
+      ForEachNode(*root.As<BinaryExpr>().rhs, visit);
+      return;
+    case ExprKind::kAggregate: {
+      const auto& aggregate = root.As<AggregateExpr>();
+      if (aggregate.param) ForEachNode(*aggregate.param, visit);
+      ForEachNode(*aggregate.operand, visit);
+      return;
+    }
+    case ExprKind::kCall:
+      for (const auto& arg : root.As<Call>().args) ForEachNode(*arg, visit);
+      return;
+  }
+}
+
+void ForEachSelector(const Expr& root, const std::function<void(const VectorSelector&, const MatrixSelector*)>& visit) {
+  const MatrixSelector* range = nullptr;
+  ForEachNode(root, [&](const Expr& node) {
+    if (node.kind == ExprKind::kMatrixSelector) {
+      range = &node.As<MatrixSelector>();  // its selector is the very next node visited
+    } else if (node.kind == ExprKind::kVectorSelector) {
+      visit(node.As<VectorSelector>(), range);
+      range = nullptr;
+    }
+  });
+}
 
 bool IsSetOperator(BinaryOp op) {
   return op == BinaryOp::kAnd || op == BinaryOp::kUnless || op == BinaryOp::kOr;
@@ -92,6 +129,12 @@ constexpr FunctionInfo kFunctions[] = {
     {"round", 1, 2},     {"scalar", 1, 1},    {"sgn", 1, 1},
     {"sort", 1, 1},      {"sort_desc", 1, 1}, {"time", 0, 0},
     {"vector", 1, 1},
+    // Over a range vector.
+    {"rate", 1, 1},      {"irate", 1, 1},     {"increase", 1, 1},
+    {"delta", 1, 1},     {"idelta", 1, 1},    {"changes", 1, 1},
+    {"resets", 1, 1},    {"avg_over_time", 1, 1}, {"min_over_time", 1, 1},
+    {"max_over_time", 1, 1}, {"sum_over_time", 1, 1}, {"count_over_time", 1, 1},
+    {"last_over_time", 1, 1}, {"present_over_time", 1, 1},
 };
 
 std::string Lower(std::string_view word) {
@@ -213,7 +256,24 @@ class Parser {
                                          op.kind == TokenKind::kSub ? UnaryOp::kMinus : UnaryOp::kPlus,
                                          std::move(operand));
     }
-    return ParsePrimary();
+    return ParseRange(ParsePrimary());
+  }
+
+  // A range after a primary expression: x[5m]. Only a vector selector may take one.
+  std::unique_ptr<Expr> ParseRange(std::unique_ptr<Expr> expr) {
+    if (Peek().kind != TokenKind::kLeftBracket) return expr;
+    const Token& open = Peek();
+    if (expr->kind != ExprKind::kVectorSelector) Fail(open, "expected an operator (ranges only allowed for vector selectors)");
+    Take();
+    const Token& duration = Expect(TokenKind::kDuration, "expected a duration such as 5m in the range");
+    const double range = duration.number;
+    Expect(TokenKind::kRightBracket, "expected ']' after the range");
+    if (!(range > 0)) Fail(duration, "expected a range greater than zero");
+    const size_t position = expr->position;
+    std::unique_ptr<VectorSelector> selector(static_cast<VectorSelector*>(expr.release()));
+    auto matrix = std::make_unique<MatrixSelector>(position, std::move(selector), range);
+    if (Peek().kind == TokenKind::kLeftBracket) Fail(Peek(), "expected an operator (ranges only allowed for vector selectors)");
+    return matrix;
   }
 
   std::unique_ptr<Expr> ParsePrimary() {
@@ -233,6 +293,11 @@ class Parser {
                            std::to_string(token.position));
         }
         Take();
+        // A range applies to a selector as written, not to a parenthesised one (Prometheus
+        // keeps the parentheses as a node of their own and refuses them).
+        if (Peek().kind == TokenKind::kLeftBracket) {
+          Fail(Peek(), "expected an operator (ranges only allowed for vector selectors)");
+        }
         return inner;
       }
       case TokenKind::kLeftBrace:
@@ -476,6 +541,12 @@ void AppendExpr(std::string& out, const Expr& expr) {
         AppendQuoted(out, matcher.value);
       }
       out += '}';
+      return;
+    }
+    case ExprKind::kMatrixSelector: {
+      const auto& matrix = expr.As<MatrixSelector>();
+      AppendExpr(out, *matrix.selector);
+      out += '[' + FormatPrometheusDuration(matrix.range_seconds) + ']';
       return;
     }
     case ExprKind::kUnary: {

@@ -1,6 +1,7 @@
 #include "advisor/promql/value.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace wgtune::promql {
 
@@ -12,11 +13,14 @@ std::string_view LabelValue(const Labels& labels, std::string_view name) {
   return it->second;
 }
 
+Timestamp ToTimestamp(double seconds) { return static_cast<Timestamp>(std::llround(seconds * 1000)); }
+
 std::string_view ValueTypeName(ValueType type) {
   switch (type) {
     case ValueType::kScalar: return "scalar";
     case ValueType::kString: return "string";
     case ValueType::kVector: return "instant vector";
+    case ValueType::kMatrix: return "range vector";
   }
   return "unknown";
 }

@@ -1,6 +1,9 @@
-// The values an instant PromQL evaluation works on: scalars, strings and instant vectors.
+// The values a PromQL evaluation works on: scalars, strings, instant vectors and range vectors.
+//
+// Times are unix milliseconds, as Prometheus stores and compares them.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,20 +27,40 @@ struct Sample {
 
 using Vector = std::vector<Sample>;
 
-enum class ValueType { kScalar, kString, kVector };
+using Timestamp = int64_t;  // unix milliseconds
+
+// The evaluation instant of `seconds` (unix seconds) in milliseconds, rounded.
+Timestamp ToTimestamp(double seconds);
+
+struct Point {
+  Timestamp t = 0;
+  double v = 0;
+};
+
+// One series of a range vector: its samples inside the range, oldest first.
+struct Series {
+  Labels labels;
+  std::vector<Point> points;
+};
+
+using Matrix = std::vector<Series>;
+
+enum class ValueType { kScalar, kString, kVector, kMatrix };
 
 struct Value {
   ValueType type = ValueType::kVector;
   double scalar = 0;    // kScalar
   std::string string;   // kString
   Vector vector;        // kVector
+  Matrix matrix;        // kMatrix
 
-  static Value Scalar(double value) { return Value{ValueType::kScalar, value, {}, {}}; }
-  static Value String(std::string value) { return Value{ValueType::kString, 0, std::move(value), {}}; }
-  static Value Of(Vector vector) { return Value{ValueType::kVector, 0, {}, std::move(vector)}; }
+  static Value Scalar(double value) { return Value{ValueType::kScalar, value, {}, {}, {}}; }
+  static Value String(std::string value) { return Value{ValueType::kString, 0, std::move(value), {}, {}}; }
+  static Value Of(Vector vector) { return Value{ValueType::kVector, 0, {}, std::move(vector), {}}; }
+  static Value Of(Matrix matrix) { return Value{ValueType::kMatrix, 0, {}, {}, std::move(matrix)}; }
 };
 
-// "scalar", "string" or "instant vector", as Prometheus names them in errors.
+// "scalar", "string", "instant vector" or "range vector", as Prometheus names them in errors.
 std::string_view ValueTypeName(ValueType type);
 
 }  // namespace wgtune::promql

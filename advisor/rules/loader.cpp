@@ -219,34 +219,6 @@ bool IsKebabCase(std::string_view id) {
   return true;
 }
 
-std::optional<double> ParsePrometheusDuration(std::string_view text) {
-  if (text == "0") return 0.0;
-  if (text.empty()) return std::nullopt;
-  // Units in the only order Prometheus accepts them, with their length in seconds.
-  static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"y", 365.0 * 86400}, {"w", 7.0 * 86400}, {"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}, {"ms", 0.001}};
-  constexpr size_t kUnitCount = std::size(kUnits);
-  size_t next_unit = 0;  // index of the smallest unit index still allowed
-  double seconds = 0;
-  while (!text.empty()) {
-    size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    if (digits == 0) return std::nullopt;
-    auto number = ParseUint(text.substr(0, digits));
-    if (!number) return std::nullopt;
-    text.remove_prefix(digits);
-    size_t unit_length = 0;
-    while (unit_length < text.size() && text[unit_length] >= 'a' && text[unit_length] <= 'z') ++unit_length;
-    const std::string_view unit = text.substr(0, unit_length);
-    size_t index = 0;
-    while (index < kUnitCount && kUnits[index].first != unit) ++index;
-    if (index == kUnitCount || index < next_unit) return std::nullopt;
-    next_unit = index + 1;
-    seconds += static_cast<double>(*number) * kUnits[index].second;
-    text.remove_prefix(unit_length);
-  }
-  return seconds;
-}
 
 RuleSet LoadRuleFiles(const std::vector<std::string>& paths) {
   RuleSet set;
@@ -313,17 +285,6 @@ void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_t
   for (auto& [target, value] : changes) *target = std::move(value);
 }
 
-std::string FormatPrometheusDuration(double seconds) {
-  auto total = static_cast<long long>(seconds);
-  std::string out;
-  for (auto [unit, length] : {std::pair{"d", 86400LL}, {"h", 3600LL}, {"m", 60LL}, {"s", 1LL}}) {
-    if (total >= length) {
-      out += std::to_string(total / length) + unit;
-      total %= length;
-    }
-  }
-  return out.empty() ? "0s" : out;
-}
 
 std::string ParamText(const RuleParam& param) {
   if (const auto* text = std::get_if<std::string>(&param)) return *text;

@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "advisor/promql/duration.h"
 #include "advisor/rules/rule.h"
 
 namespace wgtune {
@@ -68,13 +69,6 @@ std::string ParamText(const RuleParam& param);
 // Overriding an unknown rule or an unknown param is an error, and the value's type must
 // match the rule's (number for number, string for string). Throws RuleError.
 void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_toml_path);
-
-// A Prometheus duration ("30s", "5m", "1h30m", "1d", "500ms", "0") in seconds; nullopt when
-// malformed (units must be in decreasing order, each at most once).
-std::optional<double> ParsePrometheusDuration(std::string_view text);
-
-// The inverse for whole seconds: 330 → "5m30s", 0 → "0s".
-std::string FormatPrometheusDuration(double seconds);
 
 // ^[a-z][a-z0-9]*(-[a-z0-9]+)*$
 bool IsKebabCase(std::string_view id);

@@ -18,26 +18,15 @@ std::string Quote(const std::string& text) { return nlohmann::json(text).dump();
 // Whether the expression labels its own findings with a severity (label_replace into
 // "severity" anywhere in the tree): then a rule-level severity label would overwrite it.
 bool GradesSeverity(const promql::Expr& expr) {
-  switch (expr.kind) {
-    case promql::ExprKind::kUnary: return GradesSeverity(*expr.As<promql::UnaryExpr>().operand);
-    case promql::ExprKind::kBinary: {
-      const auto& binary = expr.As<promql::BinaryExpr>();
-      return GradesSeverity(*binary.lhs) || GradesSeverity(*binary.rhs);
-    }
-    case promql::ExprKind::kAggregate: return GradesSeverity(*expr.As<promql::AggregateExpr>().operand);
-    case promql::ExprKind::kCall: {
-      const auto& call = expr.As<promql::Call>();
-      if (call.name == "label_replace" && call.args.size() > 1 && call.args[1]->kind == promql::ExprKind::kString &&
-          call.args[1]->As<promql::StringLiteral>().value == "severity") {
-        return true;
-      }
-      for (const auto& arg : call.args) {
-        if (GradesSeverity(*arg)) return true;
-      }
-      return false;
-    }
-    default: return false;
-  }
+  bool grades = false;
+  promql::ForEachNode(expr, [&](const promql::Expr& node) {
+    if (node.kind != promql::ExprKind::kCall) return;
+    const auto& call = node.As<promql::Call>();
+    grades = grades || (call.name == "label_replace" && call.args.size() > 1 &&
+                        call.args[1]->kind == promql::ExprKind::kString &&
+                        call.args[1]->As<promql::StringLiteral>().value == "severity");
+  });
+  return grades;
 }
 
 std::string Portable(const Template& compiled, const std::string& text, const Rule& rule, const std::string& fallback) {

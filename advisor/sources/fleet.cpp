@@ -8,20 +8,36 @@
 
 namespace wgtune {
 
-promql::Vector CachingSource::Select(const std::vector<promql::LabelMatcher>& matchers) {
-  const std::string key = FormatSelector(matchers);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) it = cache_.emplace(key, inner_.Select(matchers)).first;
-  return it->second;
+namespace {
+
+// The answer to one selection, split by instance: computed on first use.
+template <typename Result, typename Fetch>
+Result HostShare(std::unordered_map<std::string, std::unordered_map<std::string, Result>>& cache,
+                 const std::string& key, const std::string& instance, Fetch fetch) {
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::unordered_map<std::string, Result> hosts;
+    for (auto& series : fetch()) {
+      hosts[std::string(promql::LabelValue(series.labels, "instance"))].push_back(std::move(series));
+    }
+    it = cache.emplace(key, std::move(hosts)).first;
+  }
+  auto host = it->second.find(instance);
+  return host == it->second.end() ? Result{} : host->second;
 }
 
-promql::Vector HostScope::Select(const std::vector<promql::LabelMatcher>& matchers) {
-  promql::Vector all = fleet_.Select(matchers);
-  promql::Vector mine;
-  for (promql::Sample& sample : all) {
-    if (promql::LabelValue(sample.labels, "instance") == instance_) mine.push_back(std::move(sample));
-  }
-  return mine;
+}  // namespace
+
+promql::Vector FleetCache::Select(const std::string& instance, const std::vector<promql::LabelMatcher>& matchers,
+                                  promql::Timestamp time) {
+  return HostShare(instant_, FormatSelector(matchers) + "@" + std::to_string(time), instance,
+                   [&] { return fleet_.Select(matchers, time); });
+}
+
+promql::Matrix FleetCache::SelectRange(const std::string& instance, const std::vector<promql::LabelMatcher>& matchers,
+                                       promql::Timestamp time, promql::Timestamp range) {
+  return HostShare(ranges_, FormatSelector(matchers) + "[" + std::to_string(range) + "]@" + std::to_string(time),
+                   instance, [&] { return fleet_.SelectRange(matchers, time, range); });
 }
 
 std::string TargetUrl(const std::string& target) {
@@ -63,7 +79,7 @@ bool RatesPending(const promql::Vector& samples) {
   return counters;
 }
 
-std::vector<Host> PrometheusHosts(CachingSource& cache, const std::string& base_url, double time_seconds,
+std::vector<Host> PrometheusHosts(FleetCache& cache, const std::string& base_url, double time_seconds,
                                   double timeout_seconds) {
   std::vector<Host> hosts;
   for (const std::string& instance : Instances(base_url, "wgtune_scrape_collector_success", time_seconds, timeout_seconds)) {

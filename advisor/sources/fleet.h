@@ -5,33 +5,49 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "advisor/promql/eval.h"
 
 namespace wgtune {
 
-// Remembers the answer to each distinct selector for the life of one evaluation, so that a
-// Prometheus server is asked once per selector however many rules, templates and hosts use
-// it. Not thread-safe.
-class CachingSource : public promql::SeriesSource {
+// Remembers the answer to each distinct selection (selector, time, range) for the life of one
+// evaluation, split by host (instance label): a Prometheus server is asked once per selection
+// however many rules, templates and hosts use it, and each host finds its own series without
+// going through the rest of the fleet's, so evaluating N hosts costs N times one host. Not
+// thread-safe.
+class FleetCache {
  public:
-  explicit CachingSource(promql::SeriesSource& inner) : inner_(inner) {}
-  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override;
+  explicit FleetCache(promql::SeriesSource& fleet) : fleet_(fleet) {}
+  promql::Vector Select(const std::string& instance, const std::vector<promql::LabelMatcher>& matchers,
+                        promql::Timestamp time);
+  promql::Matrix SelectRange(const std::string& instance, const std::vector<promql::LabelMatcher>& matchers,
+                             promql::Timestamp time, promql::Timestamp range);
 
  private:
-  promql::SeriesSource& inner_;
-  std::map<std::string, promql::Vector> cache_;
+  template <typename Result>
+  using ByInstance = std::unordered_map<std::string, Result>;
+
+  promql::SeriesSource& fleet_;
+  std::unordered_map<std::string, ByInstance<promql::Vector>> instant_;
+  std::unordered_map<std::string, ByInstance<promql::Matrix>> ranges_;
 };
 
-// The series of one host (instance label) of a fleet source.
+// The series of one host (instance label) of a fleet.
 class HostScope : public promql::SeriesSource {
  public:
-  HostScope(promql::SeriesSource& fleet, std::string instance) : fleet_(fleet), instance_(std::move(instance)) {}
-  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override;
+  HostScope(FleetCache& fleet, std::string instance) : fleet_(fleet), instance_(std::move(instance)) {}
+  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time) override {
+    return fleet_.Select(instance_, matchers, time);
+  }
+  promql::Matrix SelectRange(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time,
+                             promql::Timestamp range) override {
+    return fleet_.SelectRange(instance_, matchers, time, range);
+  }
 
  private:
-  promql::SeriesSource& fleet_;
+  FleetCache& fleet_;
   std::string instance_;
 };
 
@@ -60,7 +76,7 @@ bool RatesPending(const promql::Vector& samples);
 // The hosts (instance label values) of a Prometheus server that have wgtune-exporter series
 // (wgtune_scrape_collector_success, which every exporter serves whatever its collectors),
 // each scoped over one shared cache. `cache` must outlive the hosts.
-std::vector<Host> PrometheusHosts(CachingSource& cache, const std::string& base_url, double time_seconds,
+std::vector<Host> PrometheusHosts(FleetCache& cache, const std::string& base_url, double time_seconds,
                                   double timeout_seconds);
 
 }  // namespace wgtune

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "advisor/promql/duration.h"
 #include "advisor/sources/http_client.h"
 #include "common/text.h"
 
@@ -93,6 +94,21 @@ std::string ErrorText(const json& body) {
   throw PrometheusApiError("HTTP " + std::to_string(response.status) + (start.empty() ? "" : ": " + start));
 }
 
+// GETs `url` and parses the body with `parse`; every failure becomes a PrometheusApiError
+// that starts with `context` (the server and the query).
+template <typename Parse>
+auto GetApi(const std::string& url, const std::string& context, double timeout_seconds, Parse parse) {
+  try {
+    HttpResponse response = HttpGet(url, timeout_seconds);
+    if (response.status != 200) FailHttp(response);
+    return parse(response.body);
+  } catch (const HttpError& error) {
+    throw PrometheusApiError(context + error.what());
+  } catch (const PrometheusApiError& error) {
+    throw PrometheusApiError(context + error.what());
+  }
+}
+
 }  // namespace
 
 std::string FormatSelector(const std::vector<promql::LabelMatcher>& matchers) {
@@ -146,18 +162,10 @@ promql::Vector QueryInstant(const std::string& base_url, std::string_view query,
   std::string url = JoinUrlPath(base_url, "/api/v1/query") + "?query=" + UrlEncode(query) +
                     "&time=" + FormatQueryTime(time_seconds);
   std::string context = "prometheus " + base_url + ": query " + std::string(query) + ": ";
-  try {
-    HttpResponse response = HttpGet(url, timeout_seconds);
-    if (response.status != 200) FailHttp(response);
-    return ParseQueryResponse(response.body);
-  } catch (const HttpError& error) {
-    throw PrometheusApiError(context + error.what());
-  } catch (const PrometheusApiError& error) {
-    throw PrometheusApiError(context + error.what());
-  }
+  return GetApi(url, context, timeout_seconds, ParseQueryResponse);
 }
 
-Matrix ParseRangeQueryResponse(std::string_view text) {
+promql::Matrix ParseRangeQueryResponse(std::string_view text) {
   json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) Malformed("not JSON");
   std::string status = StringMember(body, "status");
@@ -168,10 +176,10 @@ Matrix ParseRangeQueryResponse(std::string_view text) {
   if (type != "matrix") Malformed("result type \"" + type + "\", want matrix");
   const json& result = Member(data, "result");
   if (!result.is_array()) Malformed("\"result\" is not an array");
-  Matrix matrix;
+  promql::Matrix matrix;
   matrix.reserve(result.size());
   for (const json& series : result) {
-    RangeSeries out{ParseMetric(Member(series, "metric")), {}};
+    promql::Series out{ParseMetric(Member(series, "metric")), {}};
     if (!series.contains("values") && series.contains("histograms")) {
       Malformed("native histogram samples are not supported");
     }
@@ -182,33 +190,40 @@ Matrix ParseRangeQueryResponse(std::string_view text) {
       if (!point.is_array() || point.size() != 2 || !point[0].is_number()) {
         Malformed("a range point must be [time, \"value\"]");
       }
-      out.points.emplace_back(point[0].get<double>(), ParseSampleValue(point[1]));
+      out.points.push_back(promql::Point{promql::ToTimestamp(point[0].get<double>()), ParseSampleValue(point[1])});
     }
     matrix.push_back(std::move(out));
   }
   return matrix;
 }
 
-Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds, double end_seconds,
-                  double step_seconds, double timeout_seconds) {
+promql::Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds,
+                          double end_seconds, double step_seconds, double timeout_seconds) {
   if (!(step_seconds > 0)) throw std::invalid_argument("range query step must be positive");
   std::string url = JoinUrlPath(base_url, "/api/v1/query_range") + "?query=" + UrlEncode(query) +
                     "&start=" + FormatQueryTime(start_seconds) + "&end=" + FormatQueryTime(end_seconds) +
                     "&step=" + FormatQueryTime(step_seconds);
   std::string context = "prometheus " + base_url + ": range query " + std::string(query) + ": ";
-  try {
-    HttpResponse response = HttpGet(url, timeout_seconds);
-    if (response.status != 200) FailHttp(response);
-    return ParseRangeQueryResponse(response.body);
-  } catch (const HttpError& error) {
-    throw PrometheusApiError(context + error.what());
-  } catch (const PrometheusApiError& error) {
-    throw PrometheusApiError(context + error.what());
-  }
+  return GetApi(url, context, timeout_seconds, ParseRangeQueryResponse);
 }
 
-promql::Vector PrometheusApiSource::Select(const std::vector<promql::LabelMatcher>& matchers) {
-  return QueryInstant(base_url_, FormatSelector(matchers), time_seconds_, timeout_seconds_);
+promql::Matrix QueryRangeSelector(const std::string& base_url, const std::string& selector, double range_seconds,
+                                  double time_seconds, double timeout_seconds) {
+  const std::string query = selector + "[" + FormatPrometheusDuration(range_seconds) + "]";
+  std::string url =
+      JoinUrlPath(base_url, "/api/v1/query") + "?query=" + UrlEncode(query) + "&time=" + FormatQueryTime(time_seconds);
+  std::string context = "prometheus " + base_url + ": query " + query + ": ";
+  return GetApi(url, context, timeout_seconds, ParseRangeQueryResponse);
+}
+
+promql::Vector PrometheusApiSource::Select(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time) {
+  return QueryInstant(base_url_, FormatSelector(matchers), static_cast<double>(time) / 1000, timeout_seconds_);
+}
+
+promql::Matrix PrometheusApiSource::SelectRange(const std::vector<promql::LabelMatcher>& matchers,
+                                                promql::Timestamp time, promql::Timestamp range) {
+  return QueryRangeSelector(base_url_, FormatSelector(matchers), static_cast<double>(range) / 1000,
+                            static_cast<double>(time) / 1000, timeout_seconds_);
 }
 
 std::vector<std::string> Instances(const std::string& base_url, std::string_view selector, double time_seconds,

@@ -2,8 +2,8 @@
 //
 // When a Prometheus server already scrapes the hosts, the advisor evaluates its rules over
 // what the server stores instead of scraping: the evaluator still does all the PromQL, and
-// each vector selector it meets becomes one instant query (GET /api/v1/query) for exactly that
-// selector at the evaluation time. The server thus applies its own lookback and staleness
+// each selector it meets becomes one instant query (GET /api/v1/query) for exactly that
+// selector at the evaluation time (a range selector returns the stored samples of its range). The server thus applies its own lookback and staleness
 // handling, and the results are what `promtool query instant` would print. Pushing whole
 // rule expressions to the server would be fewer round trips but would let two PromQL
 // implementations disagree about the same rule; this way there is one.
@@ -20,7 +20,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "advisor/promql/ast.h"
@@ -56,40 +55,41 @@ std::string FormatQueryTime(double time_seconds);
 promql::Vector QueryInstant(const std::string& base_url, std::string_view query, double time_seconds,
                             double timeout_seconds);
 
-// One series of a range query: its labels (sorted, no empty values, as ParseMetric) and its
-// points in time order, (unix seconds, value).
-struct RangeSeries {
-  promql::Labels labels;
-  std::vector<std::pair<double, double>> points;
-};
-using Matrix = std::vector<RangeSeries>;
-
-// The range query response body (resultType "matrix") as a Matrix. Values may be "NaN",
-// "+Inf" and "-Inf". Throws PrometheusApiError as ParseQueryResponse does: for
-// {"status":"error"}, any other result type, native histogram points ("histograms"),
-// malformed JSON.
-Matrix ParseRangeQueryResponse(std::string_view json);
+// A body whose resultType is "matrix" (a range query, or an instant query of a range
+// selector) as a Matrix: labels sorted and without empty values, as ParseQueryResponse, points
+// in time order with the API's float seconds as milliseconds. Values may be "NaN", "+Inf"
+// and "-Inf". Throws PrometheusApiError as ParseQueryResponse does: for {"status":"error"},
+// any other result type, native histogram points ("histograms"), malformed JSON.
+promql::Matrix ParseRangeQueryResponse(std::string_view json);
 
 // One range query: GET <base_url>/api/v1/query_range?query=...&start=...&end=...&step=... .
 // The server evaluates `query` at start, start+step, ... up to end, and refuses more than
 // 11,000 points per series (its error is passed on). `step_seconds` must be positive.
-Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds, double end_seconds,
-                  double step_seconds, double timeout_seconds);
+promql::Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds,
+                          double end_seconds, double step_seconds, double timeout_seconds);
 
+// The samples of `selector` (FormatSelector's output) in [time - range, time], as the server
+// stores them: GET <base_url>/api/v1/query?query=<selector>[<range>]&time=... .
+promql::Matrix QueryRangeSelector(const std::string& base_url, const std::string& selector, double range_seconds,
+                                  double time_seconds, double timeout_seconds);
+
+// Every selector the evaluator meets becomes one query for exactly that selector: an instant
+// selector an instant query at the evaluation time (the server applies its lookback and
+// staleness), a range selector the instant query of that selector with its range, whose
+// samples the server returns as it stores them (the range functions are the evaluator's).
 class PrometheusApiSource : public promql::SeriesSource {
  public:
-  PrometheusApiSource(std::string base_url, double time_seconds, double timeout_seconds)
-      : base_url_(std::move(base_url)), time_seconds_(time_seconds), timeout_seconds_(timeout_seconds) {}
+  PrometheusApiSource(std::string base_url, double timeout_seconds)
+      : base_url_(std::move(base_url)), timeout_seconds_(timeout_seconds) {}
 
-  // QueryInstant of FormatSelector(matchers) at the source's evaluation time.
-  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override;
+  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time) override;
+  promql::Matrix SelectRange(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time,
+                             promql::Timestamp range) override;
 
   const std::string& base_url() const { return base_url_; }
-  double time_seconds() const { return time_seconds_; }
 
  private:
   std::string base_url_;
-  double time_seconds_;
   double timeout_seconds_;
 };
 

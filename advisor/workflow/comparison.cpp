@@ -304,17 +304,18 @@ void AssignChanges(std::vector<ComparisonRow>& rows) {
   }
 }
 
-std::vector<ConfigInterval> ConfigIntervals(const Matrix& config_timestamps) {
+std::vector<ConfigInterval> ConfigIntervals(const promql::Matrix& config_timestamps) {
   // target → step → (sample time, fingerprint) of the newest sample.
   std::map<promql::Labels, std::map<double, std::pair<double, std::string>>> targets;
-  for (const RangeSeries& series : config_timestamps) {
+  for (const promql::Series& series : config_timestamps) {
     promql::Labels target;
     for (const auto& label : series.labels) {
       if (label.first != "fingerprint" && label.first != "__name__") target.push_back(label);
     }
     std::string fingerprint(promql::LabelValue(series.labels, "fingerprint"));
     auto& steps = targets[target];
-    for (const auto& [step, sample_time] : series.points) {
+    for (const promql::Point& point : series.points) {
+      const double step = static_cast<double>(point.t) / 1000, sample_time = point.v;
       auto [it, inserted] = steps.try_emplace(step, sample_time, fingerprint);
       // Ties (two fingerprints in one scrape cannot happen) go to the greater fingerprint, so
       // that the result does not depend on the order of the series.

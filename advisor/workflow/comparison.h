@@ -132,7 +132,7 @@ struct ConfigInterval {
 // lingers for the lookback after a change); runs of equal winners form intervals. Gaps (no
 // series at all for a while: the exporter was down) do not end an interval. Sorted by target,
 // then start.
-std::vector<ConfigInterval> ConfigIntervals(const Matrix& config_timestamps);
+std::vector<ConfigInterval> ConfigIntervals(const promql::Matrix& config_timestamps);
 
 // The exporter's view of one interval [start, end] under load: the steps whose throughput
 // (column 0) is at least half of the interval's peak; each column is the mean of its values at

@@ -21,14 +21,14 @@ using LoadColumns = std::map<HostKey, std::array<TimePoints, kLoadViewColumns.si
 LoadColumns QueryLoadColumns(const HistoryRange& range) {
   LoadColumns columns;
   for (size_t i = 0; i < kLoadViewColumns.size(); ++i) {
-    for (RangeSeries& series :
+    for (const promql::Series& series :
          QueryRange(range.base_url, kLoadViewColumns[i].expr, range.start, range.end, range.step, range.timeout)) {
       HostKey key{std::string(promql::LabelValue(series.labels, "instance")),
                   std::string(promql::LabelValue(series.labels, "job"))};
       TimePoints& points = columns[key][i];
       // One series per (instance, job) by the expressions' construction; should a server
       // return more, their points are merged in time order rather than one lost.
-      points.insert(points.end(), series.points.begin(), series.points.end());
+      for (const promql::Point& point : series.points) points.emplace_back(static_cast<double>(point.t) / 1000, point.v);
       std::sort(points.begin(), points.end());
     }
   }

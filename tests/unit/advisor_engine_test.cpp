@@ -347,22 +347,34 @@ TEST(FleetTest, RatesPendingOnlyForAnExporterWithoutItsRates) {
 
 class CountingSource : public promql::SeriesSource {
  public:
-  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers) override {
+  promql::Vector Select(const std::vector<promql::LabelMatcher>&, promql::Timestamp) override {
     ++calls;
     return {S({{"__name__", "m"}, {"instance", "a:1"}}, 1), S({{"__name__", "m"}, {"instance", "b:1"}}, 2)};
+  }
+  promql::Matrix SelectRange(const std::vector<promql::LabelMatcher>&, promql::Timestamp time,
+                             promql::Timestamp range) override {
+    ++calls;
+    return {promql::Series{{{"__name__", "m"}, {"instance", "a:1"}}, {{time - range, 1}, {time, 3}}}};
   }
   int calls = 0;
 };
 
-TEST(FleetTest, HostsShareOneCachedAnswerPerSelector) {
+TEST(FleetTest, HostsShareOneCachedAnswerPerSelection) {
   CountingSource fleet;
-  CachingSource cache(fleet);
-  HostScope a(cache, "a:1"), b(cache, "b:1");
+  FleetCache cache(fleet);
+  HostScope a(cache, "a:1"), b(cache, "b:1"), c(cache, "c:1");
   promql::LabelMatcher name{"__name__", promql::MatchOp::kEqual, "m", 0};
-  EXPECT_EQ(a.Select({name}).at(0).value, 1);
-  EXPECT_EQ(b.Select({name}).size(), 1u);
-  EXPECT_EQ(b.Select({name}).at(0).value, 2);
+  EXPECT_EQ(a.Select({name}, 1000).at(0).value, 1);
+  EXPECT_EQ(b.Select({name}, 1000).size(), 1u);
+  EXPECT_EQ(b.Select({name}, 1000).at(0).value, 2);
+  EXPECT_TRUE(c.Select({name}, 1000).empty());
   EXPECT_EQ(fleet.calls, 1);
+  // Another time or a range is another selection; each is asked for once.
+  EXPECT_EQ(a.Select({name}, 2000).size(), 1u);
+  EXPECT_EQ(fleet.calls, 2);
+  EXPECT_EQ(a.SelectRange({name}, 2000, 500).at(0).points.size(), 2u);
+  EXPECT_TRUE(b.SelectRange({name}, 2000, 500).empty());
+  EXPECT_EQ(fleet.calls, 3);
 }
 
 // docs/rules.md is what `export rules-markdown` writes from the bundled rules; regenerate it

@@ -373,10 +373,11 @@ TEST_F(HttpTest, PrometheusSourceQueriesTheSelectorAtItsTime) {
         {"metric":{"__name__":"wgtune_softnet_dropped_total","instance":"h:9586","cpu":"1"},"value":[1764064800.25,"+Inf"]}]}})",
                          "application/json");
   });
-  PrometheusApiSource source(fake_.Url("/prom/"), 1764064800.25, 5);
+  PrometheusApiSource source(fake_.Url("/prom/"), 5);
   promql::Vector vector = source.Select({{"__name__", MatchOp::kEqual, "wgtune_softnet_dropped_total", 0},
                                          {"cpu", MatchOp::kRegexMatch, "0|1", 0},
-                                         {"note", MatchOp::kNotEqual, "a \"b\"+c", 0}});
+                                         {"note", MatchOp::kNotEqual, "a \"b\"+c", 0}},
+                                        1764064800250);
   EXPECT_EQ(query, R"({__name__="wgtune_softnet_dropped_total",cpu=~"0|1",note!="a \"b\"+c"})");
   EXPECT_EQ(time, "1764064800.250");
   EXPECT_TRUE(Contains(target, "/prom/api/v1/query?query=%7B__name__%3D%22wgtune_softnet_dropped_total%22%2Ccpu")) << target;
@@ -391,18 +392,18 @@ TEST_F(HttpTest, PrometheusSourceReportsApiAndHttpErrors) {
     response.set_content(R"({"status":"error","errorType":"bad_data","error":"vector selector must contain at least one non-empty matcher"})",
                          "application/json");
   });
-  PrometheusApiSource source(fake_.Url(""), 1764064800, 5);
-  std::string error = ErrorOf<PrometheusApiError>([&] { source.Select({}); });
+  PrometheusApiSource source(fake_.Url(""), 5);
+  std::string error = ErrorOf<PrometheusApiError>([&] { source.Select({}, 1764064800000); });
   EXPECT_EQ(error, "prometheus " + fake_.Url("") +
                        ": query {}: HTTP 400: bad_data: vector selector must contain at least one non-empty matcher");
 
-  PrometheusApiSource wrong_path(fake_.Url("/nothing"), 1764064800, 5);
-  error = ErrorOf<PrometheusApiError>([&] { wrong_path.Select({{"__name__", MatchOp::kEqual, "up", 0}}); });
+  PrometheusApiSource wrong_path(fake_.Url("/nothing"), 5);
+  error = ErrorOf<PrometheusApiError>([&] { wrong_path.Select({{"__name__", MatchOp::kEqual, "up", 0}}, 1764064800000); });
   EXPECT_TRUE(Contains(error, "HTTP 404")) << error;
 
   ClosedPort closed;
-  PrometheusApiSource down(closed.Url(""), 1764064800, 5);
-  error = ErrorOf<PrometheusApiError>([&] { down.Select({{"__name__", MatchOp::kEqual, "up", 0}}); });
+  PrometheusApiSource down(closed.Url(""), 5);
+  error = ErrorOf<PrometheusApiError>([&] { down.Select({{"__name__", MatchOp::kEqual, "up", 0}}, 1764064800000); });
   EXPECT_TRUE(Contains(error, ": Connection")) << error;
 }
 

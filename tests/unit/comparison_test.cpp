@@ -138,14 +138,16 @@ TEST(AssignChanges, ComparesEachRowWithTheRowBeforeOfItsHost) {
 
 // ---- Prometheus history: intervals and the steps under load ----------------------------------
 
-RangeSeries Series(const std::string& instance, const std::string& fingerprint, TimePoints points) {
-  return RangeSeries{{{"fingerprint", fingerprint}, {"instance", instance}, {"job", "wgtune"}}, std::move(points)};
+promql::Series Series(const std::string& instance, const std::string& fingerprint, const TimePoints& points) {
+  promql::Series series{{{"fingerprint", fingerprint}, {"instance", instance}, {"job", "wgtune"}}, {}};
+  for (const auto& [seconds, value] : points) series.points.push_back({promql::ToTimestamp(seconds), value});
+  return series;
 }
 
 TEST(ConfigIntervals, TheNewestSampleWinsAndGapsDoNotSplit) {
   // Host a: A until 30 (sample times lag the steps), then B; A lingers in the lookback until 60.
   // Host b: A with a gap (no series at 30..40), then A again: one interval.
-  Matrix matrix = {
+  promql::Matrix matrix = {
       Series("b", "A", {{0, 0}, {10, 10}, {20, 20}, {50, 50}, {60, 60}}),
       Series("a", "B", {{40, 35}, {50, 45}, {60, 55}, {70, 65}}),
       Series("a", "A", {{0, 0}, {10, 5}, {20, 15}, {30, 25}, {40, 25}, {50, 25}, {60, 25}}),
@@ -454,15 +456,15 @@ TEST(ParseTimeArgument, UnixSecondsAndRfc3339) {
 }
 
 TEST(ParseRangeQueryResponse, Matrix) {
-  Matrix matrix = ParseRangeQueryResponse(R"({"status":"success","data":{"resultType":"matrix","result":[
+  promql::Matrix matrix = ParseRangeQueryResponse(R"({"status":"success","data":{"resultType":"matrix","result":[
       {"metric":{"instance":"a","job":"j","empty":""},"values":[[1764079000,"1"],[1764079015.5,"NaN"],[1764079030,"+Inf"]]},
       {"metric":{},"values":[]}]}})");
   ASSERT_EQ(matrix.size(), 2u);
   EXPECT_EQ(matrix[0].labels, (promql::Labels{{"instance", "a"}, {"job", "j"}}));
   ASSERT_EQ(matrix[0].points.size(), 3u);
-  EXPECT_EQ(matrix[0].points[1].first, 1764079015.5);
-  EXPECT_TRUE(std::isnan(matrix[0].points[1].second));
-  EXPECT_EQ(matrix[0].points[2].second, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(matrix[0].points[1].t, 1764079015500);
+  EXPECT_TRUE(std::isnan(matrix[0].points[1].v));
+  EXPECT_EQ(matrix[0].points[2].v, std::numeric_limits<double>::infinity());
   EXPECT_TRUE(matrix[1].points.empty());
 
   auto error_of = [](std::string_view body) {

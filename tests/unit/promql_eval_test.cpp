@@ -12,6 +12,7 @@
 #include "advisor/promql/parser.h"
 #include "common/exposition.h"
 #include "common/text.h"
+#include "promql_testing.h"
 
 namespace wgtune::promql {
 namespace {
@@ -127,64 +128,9 @@ fractional{v="d"} -0.2
 
 constexpr double kEvalTime = 3000;  // 50m, the instant of Prometheus's test files
 
-Vector SamplesFrom(std::string_view exposition) {
-  Vector samples;
-  for (ExpositionSample& parsed : ParseExposition(exposition).samples) {
-    Sample sample{std::move(parsed.labels), parsed.value};
-    sample.labels.emplace_back("__name__", parsed.name);
-    std::sort(sample.labels.begin(), sample.labels.end());
-    samples.push_back(std::move(sample));
-  }
-  return samples;
-}
-
 MemorySource& TestSource() {
   static MemorySource source(SamplesFrom(kSeries));
   return source;
-}
-
-// Shortest round-trip digits; fixed notation unless the exponent is extreme.
-std::string RenderNumber(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[64];
-  char* end = std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::scientific).ptr;
-  int exponent = std::stoi(std::string(std::find(buffer, end, 'e') + 1, end));
-  if (exponent >= -5 && exponent < 21) {
-    end = std::to_chars(buffer, buffer + sizeof(buffer), value, std::chars_format::fixed).ptr;
-  }
-  return std::string(buffer, end);
-}
-
-// Prometheus's test notation: name{a="1", b="2"} value, one series a line, in result order.
-std::string Render(const Value& value) {
-  switch (value.type) {
-    case ValueType::kScalar: return "scalar " + RenderNumber(value.scalar);
-    case ValueType::kString: return "string " + value.string;
-    case ValueType::kVector: break;
-  }
-  std::string out;
-  for (const Sample& sample : value.vector) {
-    if (!out.empty()) out += '\n';
-    std::string_view name = LabelValue(sample.labels, "__name__");
-    out += name;
-    bool has_other_labels = sample.labels.size() > (name.empty() ? 0 : 1);
-    if (has_other_labels || name.empty()) {
-      out += '{';
-      bool first = true;
-      for (const auto& [label, label_value] : sample.labels) {
-        if (label == "__name__") continue;
-        if (!first) out += ", ";
-        first = false;
-        out += label + "=\"";
-        AppendEscaped(out, label_value);
-        out += '"';
-      }
-      out += '}';
-    }
-    out += ' ' + RenderNumber(sample.value);
-  }
-  return out;
 }
 
 struct EvalCase {
@@ -859,11 +805,19 @@ INSTANTIATE_TEST_SUITE_P(Table, PromqlEvalTest, testing::ValuesIn(kCases),
 // Records what it is asked and returns nothing.
 class RecordingSource : public SeriesSource {
  public:
-  Vector Select(const std::vector<LabelMatcher>& matchers) override {
+  Vector Select(const std::vector<LabelMatcher>& matchers, Timestamp time) override {
     calls.push_back(matchers);
+    times.push_back(time);
+    return {};
+  }
+  Matrix SelectRange(const std::vector<LabelMatcher>& matchers, Timestamp time, Timestamp range) override {
+    calls.push_back(matchers);
+    times.push_back(time);
+    ranges.push_back(range);
     return {};
   }
   std::vector<std::vector<LabelMatcher>> calls;
+  std::vector<Timestamp> times, ranges;
 };
 
 TEST(PromqlEvalTest, SelectorSendsMetricNameAsFirstMatcher) {
@@ -888,7 +842,10 @@ TEST(PromqlEvalTest, TypeErrorsAreFoundBeforeAnySelect) {
 TEST(PromqlEvalTest, SourceErrorsPassThrough) {
   class FailingSource : public SeriesSource {
    public:
-    Vector Select(const std::vector<LabelMatcher>&) override { throw std::runtime_error("connection refused"); }
+    Vector Select(const std::vector<LabelMatcher>&, Timestamp) override { throw std::runtime_error("connection refused"); }
+    Matrix SelectRange(const std::vector<LabelMatcher>&, Timestamp, Timestamp) override {
+      throw std::runtime_error("connection refused");
+    }
   } source;
   try {
     Evaluate(*ParseExpr("sum(up)"), source, 0);
@@ -972,11 +929,17 @@ down{job="node",instance="a"} 1
 )"));
   std::vector<LabelMatcher> matchers = {{"__name__", MatchOp::kEqual, "up", 0},
                                         {"instance", MatchOp::kRegexNoMatch, "b|c", 0}};
-  Vector selected = source.Select(matchers);
+  Vector selected = source.Select(matchers, 1000);
   ASSERT_EQ(selected.size(), 1u);
   EXPECT_EQ(LabelValue(selected[0].labels, "instance"), "a");
   EXPECT_EQ(LabelValue(selected[0].labels, "__name__"), "up");
   EXPECT_EQ(source.samples().size(), 3u);
+  // A snapshot is a history of one sample at the evaluation instant.
+  Matrix ranged = source.SelectRange(matchers, 5000, 60000);
+  ASSERT_EQ(ranged.size(), 1u);
+  ASSERT_EQ(ranged[0].points.size(), 1u);
+  EXPECT_EQ(ranged[0].points[0].t, 5000);
+  EXPECT_EQ(ranged[0].points[0].v, 1);
 }
 
 TEST(PromqlEvalTest, LabelValueAndTypeNames) {
