@@ -29,6 +29,7 @@
 #include "advisor/sinks/rules_doc.h"
 #include "advisor/sources/fleet.h"
 #include "advisor/sources/prometheus_api.h"
+#include "advisor/sources/targets.h"
 #include "advisor/workflow/baseline_runner.h"
 #include "advisor/workflow/comparison.h"
 #include "advisor/workflow/prometheus_history.h"
@@ -58,6 +59,7 @@ struct Options {
   double scrape_timeout = 10;
   std::string format = "text";
   double wait_for_rates = 30;
+  std::string window;  // --window: "" for the default
   std::vector<std::string> alertmanagers;
   double interval = 30;
   std::string listen_address = ":10051";
@@ -130,44 +132,30 @@ void RequireSource(const Options& options, const std::string& command) {
   }
 }
 
+// How the rules see one host in one evaluation.
+struct HostView {
+  std::string instance;
+  promql::SeriesSource* source = nullptr;  // null when error is set
+  std::string error;
+  double time = 0;                         // the evaluation instant
+  const RuleEngine* engine = nullptr;      // the rules, with this host's window
+};
+
 // One evaluation of every host of the configured source.
 struct Evaluation {
   std::vector<HostReport> hosts;
   double time = 0;
 };
 
-Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rates_deadline) {
+Evaluation EvaluateViews(const std::vector<HostView>& views, double time) {
   Evaluation evaluation;
-  evaluation.time = UnixNow();
-  std::vector<Host> hosts;
-  std::unique_ptr<PrometheusApiSource> api;
-  std::unique_ptr<FleetCache> cache;
-  if (!options.prometheus.empty()) {
-    api = std::make_unique<PrometheusApiSource>(options.prometheus, options.scrape_timeout);
-    cache = std::make_unique<FleetCache>(*api);
-    hosts = PrometheusHosts(*cache, options.prometheus, evaluation.time, options.scrape_timeout);
-  } else {
-    // A just-started exporter may not listen yet, and has no rates before its second
-    // sample: within the deadline both are waited for, not reported as a verdict.
-    for (;;) {
-      hosts = ScrapeHosts(options.targets, options.scrape_timeout);
-      bool pending = false;
-      for (const Host& host : hosts) pending = pending || host.rates_pending || !host.error.empty();
-      if (!pending || UnixNow() >= rates_deadline) break;
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-    evaluation.time = UnixNow();
-  }
-  for (Host& host : hosts) {
+  evaluation.time = time;
+  for (const HostView& view : views) {
     HostReport report;
-    report.instance = host.instance;
-    report.error = host.error;
-    if (host.rates_pending) {
-      report.error = "the exporter has not published its rates (*_per_second) yet: it needs two samples "
-                     "(--sample.interval apart); try again";
-    }
+    report.instance = view.instance;
+    report.error = view.error;
     if (report.error.empty()) {
-      HostEvaluation result = engine.Evaluate(*host.source, host.instance, evaluation.time);
+      HostEvaluation result = view.engine->Evaluate(*view.source, view.instance, view.time);
       report.findings = std::move(result.findings);
       report.failures = std::move(result.failures);
     }
@@ -176,10 +164,92 @@ Evaluation Evaluate(const RuleEngine& engine, const Options& options, double rat
   return evaluation;
 }
 
+// The rules with `window` (seconds) as every rule's $window, built once per distinct window.
+class EnginesByWindow {
+ public:
+  explicit EnginesByWindow(const RuleSet& rules) : rules_(rules) {}
+  const RuleEngine& For(std::optional<double> window) {
+    const std::string key = window ? FormatPrometheusDuration(*window) : "";
+    auto it = engines_.find(key);
+    if (it == engines_.end()) {
+      RuleSet rules = rules_;
+      if (window) SetParamWhereDefined(rules.rules, "window", key);
+      it = engines_.emplace(key, std::make_unique<RuleEngine>(rules)).first;
+    }
+    return *it->second;
+  }
+
+ private:
+  const RuleSet& rules_;
+  std::map<std::string, std::unique_ptr<RuleEngine>> engines_;
+};
+
+std::optional<double> WindowFlag(const Options& options) {
+  if (options.window.empty()) return std::nullopt;
+  return Seconds(options.window);
+}
+
+// The hosts of a Prometheus server, evaluated now over the window of --window (else the rules').
+Evaluation EvaluatePrometheus(EnginesByWindow& engines, const Options& options) {
+  const double now = UnixNow();
+  PrometheusApiSource api(options.prometheus, options.scrape_timeout);
+  FleetCache cache(api);
+  std::vector<Host> hosts = PrometheusHosts(cache, options.prometheus, now, options.scrape_timeout);
+  std::vector<HostView> views;
+  for (Host& host : hosts) views.push_back({host.instance, host.source.get(), host.error, now, &engines.For(WindowFlag(options))});
+  return EvaluateViews(views, now);
+}
+
+// check and persist over --target: scrapes over one window (--window, else the exporter's
+// sample interval: the guide's "sample, sleep 5, sample again, diff"), then each host evaluated
+// at its newest sample over exactly the span its samples cover. A just-started exporter (no
+// answer yet) is waited for up to --wait-for-rates beyond the window.
+Evaluation EvaluateTargetsOnce(EnginesByWindow& engines, const Options& options) {
+  const std::optional<double> window_flag = WindowFlag(options);
+  const double longest = std::max(window_flag.value_or(0), engines.For(std::nullopt).LongestRange());
+  TargetSet targets(options.targets, promql::ToTimestamp(longest + 60), nullptr, options.scrape_timeout);
+  auto wanted = [&](const TargetHost& host) { return window_flag.value_or(host.sample_interval.value_or(5)); };
+  // A span within 5 % of the window is the window: exporter samples are taken an interval apart
+  // give or take a millisecond.
+  auto ready = [&](const TargetHost& host) { return host.scraped && host.HistorySeconds() >= 0.95 * wanted(host); };
+  targets.ScrapeAll();
+  double longest_wanted = 0;
+  for (const TargetHost& host : targets.hosts()) longest_wanted = std::max(longest_wanted, wanted(host));
+  const double deadline = UnixNow() + longest_wanted + options.wait_for_rates;
+  for (;;) {
+    bool all_ready = true;
+    for (const TargetHost& host : targets.hosts()) all_ready = all_ready && ready(host);
+    if (all_ready || UnixNow() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    targets.ScrapeIf([&](const TargetHost& host) { return !ready(host); });
+  }
+  std::vector<HostView> views;
+  double newest = 0;
+  for (TargetHost& host : targets.hosts()) {
+    HostView view{host.instance, host.history.get(), host.error, 0, nullptr};
+    if (!host.scraped) {
+      view.source = nullptr;
+    } else {
+      view.error.clear();  // read before; a later failed scrape leaves the window shorter
+      view.time = static_cast<double>(host.history->times().back()) / 1000;
+      newest = std::max(newest, view.time);
+      const double span = host.HistorySeconds();
+      view.engine = &engines.For(span > 0 ? std::optional<double>(span) : window_flag);
+    }
+    views.push_back(std::move(view));
+  }
+  return EvaluateViews(views, newest > 0 ? newest : UnixNow());
+}
+
+Evaluation EvaluateOnce(EnginesByWindow& engines, const Options& options) {
+  return options.prometheus.empty() ? EvaluateTargetsOnce(engines, options) : EvaluatePrometheus(engines, options);
+}
+
 int Check(const Options& options) {
   RequireSource(options, "check");
-  RuleEngine engine(LoadRules(options));
-  Evaluation evaluation = Evaluate(engine, options, UnixNow() + options.wait_for_rates);
+  const RuleSet rules = LoadRules(options);
+  EnginesByWindow engines(rules);
+  Evaluation evaluation = EvaluateOnce(engines, options);
   if (options.format == "json") {
     std::cout << JsonReport(evaluation.hosts);
   } else if (options.format == "markdown") {
@@ -203,8 +273,9 @@ int Check(const Options& options) {
 // under DIR/<instance>/ with the host's paths below it, for review.
 int Persist(const Options& options) {
   RequireSource(options, "persist");
-  RuleEngine engine(LoadRules(options));
-  Evaluation evaluation = Evaluate(engine, options, UnixNow() + options.wait_for_rates);
+  const RuleSet rules = LoadRules(options);
+  EnginesByWindow engines(rules);
+  Evaluation evaluation = EvaluateOnce(engines, options);
   int code = kExitClean;
   for (const HostReport& host : evaluation.hosts) {
     if (!host.error.empty()) {
@@ -270,11 +341,14 @@ int Query(const Options& options) {
     result = promql::Evaluate(*tree, source, time);
   } else {
     promql::Vector all;
-    for (Host& host : ScrapeHosts(options.targets, options.scrape_timeout)) {
+    TargetSet targets(options.targets, 0, nullptr, options.scrape_timeout);
+    targets.ScrapeAll();
+    for (TargetHost& host : targets.hosts()) {
       if (!host.error.empty()) throw std::runtime_error(host.instance + ": " + host.error);
-      promql::Vector samples = host.source->Select({}, promql::ToTimestamp(time));
+      promql::Vector samples = host.history->Select({}, host.history->times().back());
       all.insert(all.end(), samples.begin(), samples.end());
     }
+    // One scrape of each target, taken as of the evaluation instant.
     promql::MemorySource source(std::move(all));
     result = promql::Evaluate(*tree, source, time);
   }
@@ -418,9 +492,52 @@ std::string RenderAdvisorMetrics(const RuleEngine& engine, const AlertTracker& t
   return RenderText(out.families());
 }
 
+// When the next scrape of the targets is due: once per exporter sample (the shortest interval
+// any of them publishes, 5 s if none does), never less often than once per evaluation. Without
+// targets (Prometheus scrapes), never before the evaluation.
+std::chrono::steady_clock::time_point NextScrape(const TargetSet* targets, double interval) {
+  double every = interval;
+  if (targets != nullptr) {
+    for (const TargetHost& host : targets->hosts()) every = std::min(every, host.sample_interval.value_or(5));
+  }
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(every));
+}
+
+// run over --target: each host evaluated now over its own recent scrapes.
+Evaluation EvaluateTargetsNow(TargetSet& targets, const RuleEngine& engine) {
+  const double now = UnixNow();
+  std::vector<HostView> views;
+  for (TargetHost& host : targets.hosts()) {
+    views.push_back({host.instance, host.scraped ? host.history.get() : nullptr, host.scraped ? "" : host.error, now, &engine});
+  }
+  return EvaluateViews(views, now);
+}
+
 int Run(const Options& options) {
   RequireSource(options, "run");
-  RuleEngine engine(LoadRules(options));
+  RuleSet rules = LoadRules(options);
+  // Every event between two evaluations counts: no rule looks at less than an interval.
+  std::optional<double> window = WindowFlag(options);
+  if (window && *window < options.interval) {
+    throw CLI::ValidationError("--window", "must be at least --interval (" + FormatSeconds(options.interval) +
+                                               "), or events between evaluations go unseen");
+  }
+  for (Rule& rule : rules.rules) {
+    auto param = rule.params.find("window");
+    if (param == rule.params.end() || !std::holds_alternative<std::string>(param->second)) continue;
+    std::optional<double> seconds = ParsePrometheusDuration(std::get<std::string>(param->second));
+    if (seconds && *seconds < options.interval) param->second = FormatPrometheusDuration(options.interval);
+  }
+  EnginesByWindow engines(rules);
+  const RuleEngine& engine = engines.For(window);
+  // Over --target, the advisor keeps the scrapes its rules' ranges need, one per exporter sample.
+  std::unique_ptr<TargetSet> targets;
+  if (!options.targets.empty()) {
+    targets = std::make_unique<TargetSet>(options.targets,
+                                          promql::ToTimestamp(engine.LongestRange() + 2 * options.interval + 10),
+                                          engine.RangeSeriesFilter(), options.scrape_timeout);
+  }
   StopSignals stop_signals;  // before any thread starts
 
   std::map<std::string, double> for_seconds;
@@ -448,14 +565,23 @@ int Run(const Options& options) {
     std::map<std::string, double> rule_failures;
     for (const std::string& url : options.alertmanagers) notifications[url];
     double evaluations = 0;
+    auto next_evaluation = std::chrono::steady_clock::now();
     std::unique_lock lock(mutex);
     while (!stopping) {
       lock.unlock();
+      if (targets) targets->ScrapeAll();
+      if (std::chrono::steady_clock::now() < next_evaluation) {
+        lock.lock();
+        wake.wait_until(lock, std::min(next_evaluation, NextScrape(targets.get(), options.interval)),
+                        [&] { return stopping; });
+        continue;
+      }
+      next_evaluation += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(options.interval));
       const auto started = std::chrono::steady_clock::now();
       Evaluation evaluation;
       try {
-        // A daemon does not wait for rates: an exporter without them yet is read next time.
-        evaluation = Evaluate(engine, options, 0);
+        evaluation = targets ? EvaluateTargetsNow(*targets, engine) : EvaluatePrometheus(engines, options);
       } catch (const std::exception& error) {
         Log(spdlog::level::err, "evaluation failed", {{"err", error.what()}});
         evaluation.time = UnixNow();
@@ -494,7 +620,8 @@ int Run(const Options& options) {
           RenderAdvisorMetrics(engine, tracker, evaluation, duration, notifications, rule_failures, evaluations));
       lock.lock();
       exposition = text;
-      wake.wait_for(lock, std::chrono::duration<double>(options.interval), [&] { return stopping; });
+      wake.wait_until(lock, std::min(next_evaluation, NextScrape(targets.get(), options.interval)),
+                      [&] { return stopping; });
     }
   });
   stop_signals.Watch([&] {
@@ -530,8 +657,12 @@ int Main(int argc, char** argv) {
   check->add_option("--format", options.format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
+  check->add_option("--window", options.window,
+                    "With --target: how long to watch each exporter (default: its sample interval); with "
+                    "--prometheus: the rules' window (default: theirs, 1m)")
+      ->check(DurationValidator());
   check->add_option("--wait-for-rates", wait_for_rates,
-                    "How long to wait for a just-started exporter to answer and publish its rates")
+                    "How long beyond the window to wait for a just-started exporter to answer")
       ->check(DurationValidator())
       ->capture_default_str();
 
@@ -540,6 +671,9 @@ int Main(int argc, char** argv) {
   run->add_option("--alertmanager", options.alertmanagers, "Alertmanager base URL (repeatable: every one gets every alert)")
       ->allow_extra_args(false);
   run->add_option("--interval", interval, "Evaluation interval")->check(DurationValidator())->capture_default_str();
+  run->add_option("--window", options.window,
+                  "The rules' window, at least --interval (default: theirs, 1m, raised to --interval)")
+      ->check(DurationValidator());
   run->add_option("--web.listen-address", options.listen_address, "Address to serve /metrics on")->capture_default_str();
   run->add_option("--web.telemetry-path", options.telemetry_path, "Path of the metrics")->capture_default_str();
   run->add_option("--web.external-url", options.external_url, "URL of this advisor, sent as the alerts' generatorURL");
@@ -549,7 +683,8 @@ int Main(int argc, char** argv) {
   AddSourceOptions(*persist, options, scrape_timeout);
   persist->add_option("--output-dir", options.output_dir,
                       "Write the files under DIR/<instance>/ (with their host paths) instead of printing them");
-  persist->add_option("--wait-for-rates", wait_for_rates, "How long to wait for a just-started exporter")
+  persist->add_option("--window", options.window, "As for check")->check(DurationValidator());
+  persist->add_option("--wait-for-rates", wait_for_rates, "How long beyond the window to wait for a just-started exporter")
       ->check(DurationValidator())
       ->capture_default_str();
 

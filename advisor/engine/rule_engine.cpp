@@ -95,6 +95,36 @@ RuleEngine::RuleEngine(const RuleSet& set) {
   }
 }
 
+double RuleEngine::LongestRange() const {
+  double longest = 0;
+  for (const CompiledRule& compiled : rules_) {
+    promql::ForEachSelector(*compiled.tree, [&](const promql::VectorSelector&, const promql::MatrixSelector* range) {
+      if (range != nullptr) longest = std::max(longest, range->range_seconds);
+    });
+  }
+  return longest;
+}
+
+std::function<bool(const promql::Labels&)> RuleEngine::RangeSeriesFilter() const {
+  std::vector<promql::MatcherSet> names;
+  bool every_series = false;
+  for (const CompiledRule& compiled : rules_) {
+    promql::ForEachSelector(*compiled.tree, [&](const promql::VectorSelector& selector, const promql::MatrixSelector* range) {
+      if (range == nullptr) return;
+      std::vector<promql::LabelMatcher> name_matchers;
+      for (const promql::LabelMatcher& matcher : promql::SelectorMatchers(selector)) {
+        if (matcher.name == "__name__") name_matchers.push_back(matcher);
+      }
+      if (name_matchers.empty()) every_series = true;
+      names.emplace_back(name_matchers);
+    });
+  }
+  if (every_series) return nullptr;
+  return [names = std::move(names)](const promql::Labels& labels) {
+    return std::any_of(names.begin(), names.end(), [&](const promql::MatcherSet& set) { return set.Matches(labels); });
+  };
+}
+
 namespace {
 
 // Where a finding's severity comes from: the rule's, unless the series carries a `severity`

@@ -12,6 +12,7 @@
 // its error is reported and the other rules go on.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -57,6 +58,12 @@ class RuleEngine {
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
   const TemplateLibrary& library() const { return library_; }
+
+  // The longest range any rule's expression selects (x[5m]), in seconds; 0 when none does.
+  double LongestRange() const;
+  // Whether a series can be selected by a range selector of some rule (by its metric name
+  // matchers): what a history of scrapes must keep. Null when every series can.
+  std::function<bool(const promql::Labels&)> RangeSeriesFilter() const;
 
  private:
   TemplateLibrary library_;

@@ -285,6 +285,12 @@ void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_t
   for (auto& [target, value] : changes) *target = std::move(value);
 }
 
+void SetParamWhereDefined(std::vector<Rule>& rules, const std::string& name, const RuleParam& value) {
+  for (Rule& rule : rules) {
+    auto param = rule.params.find(name);
+    if (param != rule.params.end()) param->second = value;
+  }
+}
 
 std::string ParamText(const RuleParam& param) {
   if (const auto* text = std::get_if<std::string>(&param)) return *text;

@@ -70,6 +70,10 @@ std::string ParamText(const RuleParam& param);
 // match the rule's (number for number, string for string). Throws RuleError.
 void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_toml_path);
 
+// Sets param `name` to `value` in every rule that has it (the others are left alone): how a
+// command line applies one setting, such as the window, to the whole rule set.
+void SetParamWhereDefined(std::vector<Rule>& rules, const std::string& name, const RuleParam& value);
+
 // ^[a-z][a-z0-9]*(-[a-z0-9]+)*$
 bool IsKebabCase(std::string_view id);
 

@@ -3,7 +3,6 @@
 #include <exception>
 
 #include "advisor/sources/prometheus_api.h"
-#include "advisor/sources/target.h"
 #include "common/text.h"
 
 namespace wgtune {
@@ -46,37 +45,6 @@ std::string TargetUrl(const std::string& target) {
   const size_t authority = url.find("://") + 3;
   if (url.find('/', authority) == std::string::npos) url += "/metrics";
   return url;
-}
-
-std::vector<Host> ScrapeHosts(const std::vector<std::string>& targets, double timeout_seconds) {
-  std::vector<Host> hosts;
-  for (const std::string& target : targets) {
-    const std::string url = TargetUrl(target);
-    Host host;
-    host.instance = target;  // until the URL is known to be good
-    try {
-      host.instance = InstanceOf(url);
-      ScrapeResult scrape = Scrape(url, "wgtune", timeout_seconds);
-      host.rates_pending = RatesPending(scrape.samples);
-      host.source = std::make_unique<promql::MemorySource>(std::move(scrape.samples));
-    } catch (const std::exception& error) {
-      host.error = error.what();
-    }
-    hosts.push_back(std::move(host));
-  }
-  return hosts;
-}
-
-bool RatesPending(const promql::Vector& samples) {
-  bool counters = false;
-  for (const promql::Sample& sample : samples) {
-    std::string_view name = promql::LabelValue(sample.labels, "__name__");
-    if (!StartsWith(name, "wgtune_")) continue;
-    // Only rates: some shares (_ratio) come from one sample, such as the RSS table's.
-    if (EndsWith(name, "_per_second")) return false;
-    if (EndsWith(name, "_total")) counters = true;
-  }
-  return counters;
 }
 
 std::vector<Host> PrometheusHosts(FleetCache& cache, const std::string& base_url, double time_seconds,

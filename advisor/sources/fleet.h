@@ -51,27 +51,16 @@ class HostScope : public promql::SeriesSource {
   std::string instance_;
 };
 
-// One host as an evaluation sees it: its series, or why it could not be read.
+// One host of a Prometheus server, as an evaluation sees it.
 struct Host {
   std::string instance;
   std::unique_ptr<promql::SeriesSource> source;  // null when error is set
   std::string error;
-  bool rates_pending = false;  // a scraped exporter without its live rates yet (RatesPending)
 };
 
 // "host:port" and "http://host:port" become "http://host:port/metrics"; URLs with a path
 // stay as they are.
 std::string TargetUrl(const std::string& target);
-
-// Scrapes every target (job label "wgtune"). A target that cannot be scraped is a Host with
-// an error, not an exception.
-
-std::vector<Host> ScrapeHosts(const std::vector<std::string>& targets, double timeout_seconds);
-
-// Whether an exporter's scrape shows counters but none of the live rates it computes between
-// two samples (*_per_second): a wgtune-exporter that just started. Rules over rates would see
-// nothing.
-bool RatesPending(const promql::Vector& samples);
 
 // The hosts (instance label values) of a Prometheus server that have wgtune-exporter series
 // (wgtune_scrape_collector_success, which every exporter serves whatever its collectors),

@@ -113,16 +113,6 @@ RunConfiguration ConfigurationOf(const promql::Vector& samples) {
   return configuration;
 }
 
-std::optional<double> ExporterSampleInterval(const promql::Vector& samples) {
-  for (const promql::Sample& sample : samples) {
-    if (promql::LabelValue(sample.labels, "__name__") == "wgtune_exporter_sample_interval_seconds" &&
-        std::isfinite(sample.value) && sample.value > 0) {
-      return sample.value;
-    }
-  }
-  return std::nullopt;
-}
-
 double WarmupSeconds(double sample_interval, double exporter_interval) {
   return std::max(sample_interval, exporter_interval) + exporter_interval;
 }

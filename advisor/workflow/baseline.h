@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "advisor/promql/value.h"
+#include "advisor/sources/targets.h"  // ExporterSampleInterval
 #include "advisor/workflow/load_view.h"
 
 namespace wgtune {
@@ -80,10 +81,6 @@ struct ViewSample {
   double duration = 0;  // seconds the request took
   LoadView view;
 };
-
-// The exporter's --sample.interval as it publishes it (wgtune_exporter_sample_interval_seconds);
-// nullopt for an exporter too old to publish it, or a value that is not a positive number.
-std::optional<double> ExporterSampleInterval(const promql::Vector& samples);
 
 // A scrape at t shows rates the exporter computed between its last two samples: the later one
 // taken in (t - E, t], the earlier one E before it (E the exporter's --sample.interval), so the

@@ -337,14 +337,6 @@ TEST(FleetTest, TargetUrls) {
   EXPECT_EQ(TargetUrl("[::1]:10050"), "http://[::1]:10050/metrics");
 }
 
-TEST(FleetTest, RatesPendingOnlyForAnExporterWithoutItsRates) {
-  promql::Vector started = {S({{"__name__", "wgtune_softnet_dropped_total"}, {"cpu", "0"}}, 5)};
-  EXPECT_TRUE(RatesPending(started));
-  started.push_back(S({{"__name__", "wgtune_softnet_dropped_per_second"}, {"cpu", "0"}}, 0));
-  EXPECT_FALSE(RatesPending(started));
-  EXPECT_FALSE(RatesPending({S({{"__name__", "node_cpu_seconds_total"}}, 1)}));  // not a wgtune exporter
-}
-
 class CountingSource : public promql::SeriesSource {
  public:
   promql::Vector Select(const std::vector<promql::LabelMatcher>&, promql::Timestamp) override {

@@ -1,0 +1,70 @@
+#include "advisor/sources/targets.h"
+
+#include <cmath>
+#include <exception>
+
+#include "advisor/sources/fleet.h"
+
+namespace wgtune {
+namespace {
+
+std::optional<double> ExporterGauge(const promql::Vector& samples, std::string_view name) {
+  for (const promql::Sample& sample : samples) {
+    if (promql::LabelValue(sample.labels, "__name__") == name) return sample.value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+promql::Timestamp SampleTime(const ScrapeResult& scrape) {
+  std::optional<double> sampled = ExporterGauge(scrape.samples, "wgtune_exporter_sample_timestamp_seconds");
+  return promql::ToTimestamp(sampled && *sampled > 0 ? *sampled : scrape.timestamp_seconds);
+}
+
+std::optional<double> ExporterSampleInterval(const promql::Vector& samples) {
+  std::optional<double> interval = ExporterGauge(samples, "wgtune_exporter_sample_interval_seconds");
+  if (interval && !(std::isfinite(*interval) && *interval > 0)) return std::nullopt;
+  return interval;
+}
+
+double TargetHost::HistorySeconds() const {
+  if (!history || history->times().size() < 2) return 0;
+  return static_cast<double>(history->times().back() - history->times().front()) / 1000;
+}
+
+TargetSet::TargetSet(const std::vector<std::string>& targets, promql::Timestamp retention, ScrapeHistory::Keep keep,
+                     double timeout_seconds)
+    : timeout_seconds_(timeout_seconds) {
+  for (const std::string& target : targets) {
+    TargetHost host;
+    host.url = TargetUrl(target);
+    host.instance = target;
+    try {
+      host.instance = InstanceOf(host.url);
+    } catch (const std::exception& error) {
+      host.error = error.what();  // every scrape will say so again
+    }
+    host.history = std::make_unique<ScrapeHistory>(retention, keep);
+    hosts_.push_back(std::move(host));
+  }
+}
+
+void TargetSet::ScrapeAll() {
+  ScrapeIf([](const TargetHost&) { return true; });
+}
+
+void TargetSet::Scrape(TargetHost& host) {
+  try {
+    ScrapeResult scrape = wgtune::Scrape(host.url, "wgtune", timeout_seconds_);
+    host.error.clear();
+    host.scraped = true;
+    host.sample_interval = ExporterSampleInterval(scrape.samples);
+    const promql::Timestamp time = SampleTime(scrape);
+    host.history->Append(time, std::move(scrape.samples));
+  } catch (const std::exception& error) {
+    host.error = error.what();
+  }
+}
+
+}  // namespace wgtune

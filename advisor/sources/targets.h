@@ -1,0 +1,67 @@
+// Exporters the advisor scrapes itself (--target), each with a history of its recent scrapes,
+// so that rules over counters see every event of their window without a Prometheus server.
+//
+// Every scrape is placed at the time its data was sampled: the exporter's own
+// wgtune_exporter_sample_timestamp_seconds where it publishes it (a scrape returns the text
+// of the exporter's last sample, so two scrapes a sample interval apart can carry one sample
+// twice or skip one; placed at the sample time, the same sample is appended once and the
+// window between two samples is exactly theirs), otherwise the time the scrape started.
+//
+// Not thread-safe; scrapes run one target after the other.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "advisor/sources/scrape_history.h"
+#include "advisor/sources/target.h"
+
+namespace wgtune {
+
+// When the scrape's data was sampled (see above), in milliseconds.
+promql::Timestamp SampleTime(const ScrapeResult& scrape);
+
+// The exporter's --sample.interval as it publishes it (wgtune_exporter_sample_interval_seconds);
+// nullopt for an exporter too old to publish it, or a value that is not a positive number.
+std::optional<double> ExporterSampleInterval(const promql::Vector& samples);
+
+struct TargetHost {
+  std::string url;       // TargetUrl of what was given
+  std::string instance;  // the instance label (the target as given, if its URL is malformed)
+  std::unique_ptr<ScrapeHistory> history;
+  std::string error;     // why the last scrape failed; "" when it succeeded
+  std::optional<double> sample_interval;  // as the exporter publishes it
+  bool scraped = false;  // at least one scrape succeeded
+
+  // Seconds between the oldest and the newest sample of the history (0 without two).
+  double HistorySeconds() const;
+};
+
+class TargetSet {
+ public:
+  // `retention` and `keep` as ScrapeHistory takes them, for every target.
+  TargetSet(const std::vector<std::string>& targets, promql::Timestamp retention, ScrapeHistory::Keep keep,
+            double timeout_seconds);
+
+  // Scrapes every target once (or only those `wanted` accepts) and appends what it returned.
+  void ScrapeAll();
+  template <typename Wanted>
+  void ScrapeIf(Wanted wanted) {
+    for (TargetHost& host : hosts_) {
+      if (wanted(host)) Scrape(host);
+    }
+  }
+
+  std::vector<TargetHost>& hosts() { return hosts_; }
+  const std::vector<TargetHost>& hosts() const { return hosts_; }
+
+ private:
+  void Scrape(TargetHost& host);
+
+  std::vector<TargetHost> hosts_;
+  double timeout_seconds_;
+};
+
+}  // namespace wgtune
