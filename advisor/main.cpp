@@ -202,8 +202,11 @@ Evaluation EvaluatePrometheus(EnginesByWindow& engines, const Options& options) 
 
 // check and persist over --target: scrapes over one window (--window, else the exporter's
 // sample interval: the guide's "sample, sleep 5, sample again, diff"), then each host evaluated
-// at its newest sample over exactly the span its samples cover. A just-started exporter (no
-// answer yet) is waited for up to --wait-for-rates beyond the window.
+// at its newest sample. An exporter that publishes its sample times gives one sample per
+// interval, each at its exact time: its window is exactly the span between them, so that two
+// samples make an exact difference. Other targets are polled (four times a second) and
+// evaluated over the window asked, as Prometheus evaluates over its scrapes. A just-started
+// exporter (no answer yet) is waited for up to --wait-for-rates beyond the window.
 Evaluation EvaluateTargetsOnce(EnginesByWindow& engines, const Options& options) {
   const std::optional<double> window_flag = WindowFlag(options);
   const double longest = std::max(window_flag.value_or(0), engines.For(std::nullopt).LongestRange());
@@ -234,7 +237,8 @@ Evaluation EvaluateTargetsOnce(EnginesByWindow& engines, const Options& options)
       view.time = static_cast<double>(host.history->times().back()) / 1000;
       newest = std::max(newest, view.time);
       const double span = host.HistorySeconds();
-      view.engine = &engines.For(span > 0 ? std::optional<double>(span) : window_flag);
+      view.engine = &engines.For(host.exporter_sample_times && span > 0 ? std::optional<double>(span)
+                                                                         : std::optional<double>(wanted(host)));
     }
     views.push_back(std::move(view));
   }
@@ -326,7 +330,11 @@ int Lint(const Options& options) {
 }
 
 int ExportPrometheusRules(const Options& options) {
-  RuleEngine engine(LoadRules(options));
+  RuleSet rules = LoadRules(options);
+  if (std::optional<double> window = WindowFlag(options)) {
+    SetParamWhereDefined(rules.rules, "window", FormatPrometheusDuration(*window));
+  }
+  RuleEngine engine(rules);
   std::cout << PrometheusRulesYaml(engine, options.runbook_base_url);
   return kExitClean;
 }
@@ -693,6 +701,9 @@ int Main(int argc, char** argv) {
   export_command->require_subcommand(1);
   CLI::App* prometheus_rules =
       export_command->add_subcommand("prometheus-rules", "The rules as a Prometheus alerting-rules YAML file");
+  prometheus_rules->add_option("--window", options.window,
+                               "The rules' window (default: theirs, 1m; at least 4 scrape intervals)")
+      ->check(DurationValidator());
   CLI::App* rules_markdown =
       export_command->add_subcommand("rules-markdown", "The rules' runbook as Markdown (docs/rules.md)");
 

@@ -17,9 +17,10 @@ std::optional<double> ExporterGauge(const promql::Vector& samples, std::string_v
 
 }  // namespace
 
-promql::Timestamp SampleTime(const ScrapeResult& scrape) {
+std::pair<promql::Timestamp, bool> SampleTime(const ScrapeResult& scrape) {
   std::optional<double> sampled = ExporterGauge(scrape.samples, "wgtune_exporter_sample_timestamp_seconds");
-  return promql::ToTimestamp(sampled && *sampled > 0 ? *sampled : scrape.timestamp_seconds);
+  if (sampled && std::isfinite(*sampled) && *sampled > 0) return {promql::ToTimestamp(*sampled), true};
+  return {promql::ToTimestamp(scrape.timestamp_seconds), false};
 }
 
 std::optional<double> ExporterSampleInterval(const promql::Vector& samples) {
@@ -60,7 +61,8 @@ void TargetSet::Scrape(TargetHost& host) {
     host.error.clear();
     host.scraped = true;
     host.sample_interval = ExporterSampleInterval(scrape.samples);
-    const promql::Timestamp time = SampleTime(scrape);
+    const auto [time, from_exporter] = SampleTime(scrape);
+    host.exporter_sample_times = from_exporter;
     host.history->Append(time, std::move(scrape.samples));
   } catch (const std::exception& error) {
     host.error = error.what();

@@ -20,8 +20,9 @@
 
 namespace wgtune {
 
-// When the scrape's data was sampled (see above), in milliseconds.
-promql::Timestamp SampleTime(const ScrapeResult& scrape);
+// When the scrape's data was sampled (see above), in milliseconds, and whether the exporter
+// said so (false: the scrape's own time).
+std::pair<promql::Timestamp, bool> SampleTime(const ScrapeResult& scrape);
 
 // The exporter's --sample.interval as it publishes it (wgtune_exporter_sample_interval_seconds);
 // nullopt for an exporter too old to publish it, or a value that is not a positive number.
@@ -34,6 +35,9 @@ struct TargetHost {
   std::string error;     // why the last scrape failed; "" when it succeeded
   std::optional<double> sample_interval;  // as the exporter publishes it
   bool scraped = false;  // at least one scrape succeeded
+  // The exporter publishes its sample times: the history holds one scrape per exporter sample,
+  // each at the exact time the exporter took it.
+  bool exporter_sample_times = false;
 
   // Seconds between the oldest and the newest sample of the history (0 without two).
   double HistorySeconds() const;

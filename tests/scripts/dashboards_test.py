@@ -38,7 +38,7 @@ import time
 source = os.path.abspath(sys.argv[1])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import advisor_promql_diff_test as promql_diff  # noqa: E402  (its fixture hosts and Prometheus helpers)
-from exposition import LABEL, SAMPLE, serve_metrics, wait_for  # noqa: E402
+from exposition import SAMPLE, ClimbingHost, serve_metrics, wait_for  # noqa: E402
 
 DASHBOARD = os.path.join(source, 'dashboards/wgtune-host.json')
 SELECTOR = 'job=~"$job", instance=~"$instance"'
@@ -116,30 +116,6 @@ EXPECTED = {
     ("Busiest CPU's share of NIC interrupts", 'A'): {frozenset({('device', 'enP30832s1'), ('cpu', '1')}): 0.75},
 }
 PLAIN_RATE = re.compile(r'(?:(\d+(?:\.\d+)?) \* )?(rate|increase)\((wgtune_\w+_total)\{[^{}]*\}\[\$__rate_interval\]\)')
-
-
-class GrowingHost:
-    """Serves an exposition text whose counters grow by GROWTH from their fixture values, by
-    the wall-clock time of each request (counted from an hour before, so no counter's zero is
-    near the queried window and rate() extrapolates to both ends of it)."""
-
-    def __init__(self, text):
-        counters = set(re.findall(r'^# TYPE (\S+) counter$', text, re.M))
-        self.start = time.time() - 3600
-        self.lines = []  # (text, None) or (series text, (base, per second))
-        for line in text.splitlines():
-            match = SAMPLE.match(line)
-            if match and match.group(1) in counters:
-                labels = {k: v for k, v in LABEL.findall(match.group(3) or '') if v != ''}
-                series = line[:match.start(4)]
-                self.lines.append((series, (float(match.group(4)), growth(match.group(1), labels))))
-            else:
-                self.lines.append((line, None))
-
-    def body(self):
-        elapsed = time.time() - self.start
-        return ''.join(text + '\n' if grow is None else '%s%r\n' % (text, grow[0] + grow[1] * elapsed)
-                       for text, grow in self.lines).encode()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -277,7 +253,7 @@ def main():
     metric_names = {match.group(1) for text in hosts.values() for match in map(SAMPLE.match, text.splitlines())
                     if match}
     check_rates_from_counters(dashboard, metric_names)
-    golden = GrowingHost(hosts['golden'])
+    golden = ClimbingHost(hosts['golden'], growth=growth)
     tuned = hosts['tuned'].encode()
     servers, prometheus = [], None
     with tempfile.TemporaryDirectory(prefix='wgtune-dashboards-') as root:

@@ -26,6 +26,70 @@ def parse(text):
     return samples
 
 
+def stated_rates(text):
+    """{(name, frozenset(labels)): per second} of every counter of an exposition text, as a
+    fixture states it: a '# rate: <series> <per second>' line, else the X_per_second gauge of
+    the same labels that the exporter publishes beside counter X_total, else nothing."""
+    samples = parse(text)
+    rates = {}
+    for (name, labels) in samples:
+        if name.endswith('_total'):
+            gauge = samples.get((name[:-len('_total')] + '_per_second', labels))
+            if gauge is not None:
+                rates[(name, labels)] = gauge
+    for line in text.splitlines():
+        if line.startswith('# rate: '):
+            rates.update(parse(line[len('# rate: '):]))
+    return rates
+
+
+class ClimbingHost:
+    """Serves an exposition text as a host under load: every counter climbs, by the wall-clock
+    time of each request, at `growth(name, labels)` per second (labels a dict without empty
+    values), by default at the rate the text states (stated_rates). Counting starts an hour
+    before, so no counter's zero is near a queried window and rate() extrapolates to both ends
+    of it. switch(text) serves another text from then on, its counters going on from where the
+    old ones stood (a series new in it starts at its own value): a host retuned, not rebooted."""
+
+    def __init__(self, text, growth=None):
+        self.lock = threading.Lock()
+        self.growth = growth
+        self.start = time.time() - 3600
+        self.lines = []
+        self.switch(text)
+
+    def switch(self, text):
+        with self.lock:
+            now = time.time()
+            current = {series: base + rate * (now - since) for series, (base, rate, since) in
+                       ((line[0], line[1]) for line in self.lines if line[1] is not None)}
+            counters = set(re.findall(r'^# TYPE (\S+) counter$', text, re.M))
+            stated = stated_rates(text) if self.growth is None else None
+            lines = []  # (text, None) or (series text, (base, per second, since))
+            for line in text.splitlines():
+                match = SAMPLE.match(line)
+                if match and match.group(1) in counters:
+                    labels = frozenset((k, v) for k, v in LABEL.findall(match.group(3) or '') if v != '')
+                    series = line[:match.start(4)]
+                    if stated is None:
+                        rate = self.growth(match.group(1), dict(labels))
+                    else:
+                        rate = stated.get((match.group(1), frozenset(LABEL.findall(match.group(3) or ''))), 0.0)
+                    if series in current:
+                        lines.append((series, (current[series], rate, now)))
+                    else:
+                        lines.append((series, (float(match.group(4)), rate, self.start)))
+                else:
+                    lines.append((line, None))
+            self.lines = lines
+
+    def body(self):
+        with self.lock:
+            now = time.time()
+            return ''.join(text + '\n' if grow is None else '%s%r\n' % (text, grow[0] + grow[1] * (now - grow[2]))
+                           for text, grow in self.lines).encode()
+
+
 def fetch(url, timeout=5):
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.read().decode()
