@@ -18,6 +18,7 @@
 
 #include "advisor/engine/alert_tracker.h"
 #include "advisor/engine/lint.h"
+#include "advisor/engine/metric_catalog.h"
 #include "advisor/engine/rule_engine.h"
 #include "advisor/promql/eval.h"
 #include "advisor/promql/parser.h"
@@ -158,6 +159,7 @@ Evaluation EvaluateViews(const std::vector<HostView>& views, double time) {
       HostEvaluation result = view.engine->Evaluate(*view.source, view.instance, view.time);
       report.findings = std::move(result.findings);
       report.failures = std::move(result.failures);
+      report.not_judged = std::move(result.not_judged);
     }
     evaluation.hosts.push_back(std::move(report));
   }
@@ -480,6 +482,14 @@ std::string RenderAdvisorMetrics(const RuleEngine& engine, const AlertTracker& t
     findings.Add({{"rule", key.first}, {"severity", key.second}, {"state", "pending"}}, count[0]);
     findings.Add({{"rule", key.first}, {"severity", key.second}, {"state", "firing"}}, count[1]);
   }
+  Family blind = out.Gauge("wgtune_advisor_not_judged",
+                           "A rule that could not judge a host at the last evaluation, labeled by why (cause: "
+                           "collector-failed, collector-missing, absent, blind, history); value 1.");
+  for (const HostReport& host : evaluation.hosts) {
+    for (const NotJudged& rule : host.not_judged) {
+      blind.Add({{"instance", host.instance}, {"rule", rule.rule}, {"cause", rule.cause}}, 1);
+    }
+  }
   Family up = out.Gauge("wgtune_advisor_host_up", "Whether the host could be read at the last evaluation (1) or not (0).");
   for (const HostReport& host : evaluation.hosts) up.Add({{"instance", host.instance}}, host.error.empty() ? 1 : 0);
   out.Gauge("wgtune_advisor_evaluation_duration_seconds", "Time the last evaluation took, reading the hosts included.")
@@ -596,19 +606,21 @@ int Run(const Options& options) {
       }
       std::vector<Finding> findings;
       std::set<std::string> read;
+      std::set<std::pair<std::string, std::string>> not_judged;
       for (HostReport& host : evaluation.hosts) {
         if (!host.error.empty()) {
           Log(spdlog::level::warn, "host not read", {{"instance", host.instance}, {"err", host.error}});
           continue;
         }
         read.insert(host.instance);
+        for (const NotJudged& blind : host.not_judged) not_judged.insert({blind.instance, blind.rule});
         for (const RuleFailure& failure : host.failures) {
           rule_failures[failure.rule] += 1;
           Log(spdlog::level::warn, "rule failed", {{"rule", failure.rule}, {"instance", failure.instance}, {"err", failure.message}});
         }
         findings.insert(findings.end(), host.findings.begin(), host.findings.end());
       }
-      tracker.Update(findings, read, for_seconds, evaluation.time);
+      tracker.Update(findings, read, for_seconds, evaluation.time, not_judged);
       std::vector<Alert> alerts = tracker.AlertsToSend(evaluation.time);
       if (!alerts.empty()) {
         for (const std::string& url : options.alertmanagers) {

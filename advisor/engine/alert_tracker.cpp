@@ -29,7 +29,8 @@ std::string AlertName(const std::string& rule_id) {
 }
 
 void AlertTracker::Update(const std::vector<Finding>& findings, const std::set<std::string>& read_instances,
-                          const std::map<std::string, double>& for_seconds, double now) {
+                          const std::map<std::string, double>& for_seconds, double now,
+                          const std::set<std::pair<std::string, std::string>>& not_judged) {
   std::set<std::string> seen;
   for (const Finding& finding : findings) {
     if (!read_instances.count(finding.instance)) continue;
@@ -51,8 +52,9 @@ void AlertTracker::Update(const std::vector<Finding>& findings, const std::set<s
   }
   for (auto it = alerts_.begin(); it != alerts_.end();) {
     TrackedAlert& tracked = it->second;
-    const bool host_read = read_instances.count(tracked.finding.instance) > 0;
-    if (!host_read || seen.count(it->first)) {
+    const bool judged = read_instances.count(tracked.finding.instance) > 0 &&
+                        !not_judged.count({tracked.finding.instance, tracked.finding.rule});
+    if (!judged || seen.count(it->first)) {
       ++it;
       continue;
     }
@@ -71,6 +73,7 @@ void AlertTracker::Update(const std::vector<Finding>& findings, const std::set<s
     ++it;
   }
   last_read_ = read_instances;
+  last_not_judged_ = not_judged;
 }
 
 Alert AlertTracker::ToAlert(const TrackedAlert& tracked, double now) const {
@@ -98,7 +101,10 @@ Alert AlertTracker::ToAlert(const TrackedAlert& tracked, double now) const {
 std::vector<Alert> AlertTracker::AlertsToSend(double now) const {
   std::vector<Alert> alerts;
   for (const auto& [key, tracked] : alerts_) {
-    if (tracked.state == AlertState::kPending || !last_read_.count(tracked.finding.instance)) continue;
+    if (tracked.state == AlertState::kPending || !last_read_.count(tracked.finding.instance) ||
+        last_not_judged_.count({tracked.finding.instance, tracked.finding.rule})) {
+      continue;
+    }
     alerts.push_back(ToAlert(tracked, now));
   }
   return alerts;

@@ -8,7 +8,8 @@
 //
 // Hosts that could not be read in an evaluation keep their alerts as they were and are not
 // sent for; their firing alerts expire in Alertmanager at endsAt, as Prometheus's do when a
-// target disappears, instead of being resolved on no evidence. Not thread-safe.
+// target disappears, instead of being resolved on no evidence. So do the alerts of a rule that
+// could not judge a host it read (NotJudged). Not thread-safe.
 #pragma once
 
 #include <map>
@@ -44,9 +45,11 @@ class AlertTracker {
   explicit AlertTracker(AlertTrackerOptions options) : options_(std::move(options)) {}
 
   // One evaluation at `now`: `findings` of the hosts in `read_instances`; `for_seconds` gives
-  // each rule's hold time (rules without an entry fire at once).
+  // each rule's hold time (rules without an entry fire at once); `not_judged` the rules that
+  // could not judge a host read, as (instance, rule).
   void Update(const std::vector<Finding>& findings, const std::set<std::string>& read_instances,
-              const std::map<std::string, double>& for_seconds, double now);
+              const std::map<std::string, double>& for_seconds, double now,
+              const std::set<std::pair<std::string, std::string>>& not_judged = {});
 
   // The alerts to post after the evaluation at `now`: firing and recently resolved ones of
   // the hosts read at the last Update.
@@ -60,6 +63,7 @@ class AlertTracker {
   AlertTrackerOptions options_;
   std::map<std::string, TrackedAlert> alerts_;  // by rule id and labels
   std::set<std::string> last_read_;
+  std::set<std::pair<std::string, std::string>> last_not_judged_;  // (instance, rule)
 };
 
 // "softnet-backlog-drops" → "SoftnetBacklogDrops": Prometheus's alert-name convention.

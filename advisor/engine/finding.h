@@ -24,6 +24,19 @@ struct Finding {
   std::string guide;
 };
 
+// A rule that could not judge a host, and why. A host with one is never called tuned: what the
+// advisor could not see, it says, rather than taking silence for health.
+struct NotJudged {
+  std::string rule;
+  std::string instance;
+  // What stood in the way, for machines: "collector-failed" (a collector the rule reads failed
+  // in the exporter's last sample), "collector-missing" (the exporter does not run it),
+  // "absent" (a series the rule needs is not there), "blind" (one of the rule's cannot_judge
+  // conditions holds), "history" (too few samples in the rule's window for a rate).
+  std::string cause;
+  std::string reason;  // for the operator, one or two sentences
+};
+
 // The labels that name the object of a finding: its labels without instance and job.
 promql::Labels ObjectLabels(const Finding& finding);
 

@@ -82,18 +82,18 @@ std::vector<std::string> LintRules(const RuleSet& set, const std::set<std::strin
     }
     const CompiledRule& compiled = engine->rules().front();
     CheckMetrics(*compiled.tree, where + "expr: ", known_metrics, problems);
+    for (const std::string& need : compiled.needs) {
+      CheckMetrics(*promql::ParseExpr(need), where + "needs \"" + need + "\": ", known_metrics, problems);
+    }
+    for (const CompiledRule::Blind& blind : compiled.cannot_judge) {
+      CheckMetrics(*promql::ParseExpr(blind.when), where + "cannot_judge \"" + blind.when + "\": ", known_metrics, problems);
+      CheckQueries(blind.reason, where, known_metrics, problems);
+    }
     for (const Template* text : {&compiled.summary, &compiled.description, &compiled.remediation, &compiled.verify}) {
       CheckQueries(*text, where, known_metrics, problems);
     }
   }
   return problems;
-}
-
-const std::set<std::string, std::less<>>& ExporterMetricNames() {
-  static const std::set<std::string, std::less<>> names = {
-#include "known_metrics.inc"
-  };
-  return names;
 }
 
 }  // namespace wgtune

@@ -19,7 +19,4 @@ namespace wgtune {
 // Messages of the form "file:line: rule id: ...", in rule order; empty when the set is clean.
 std::vector<std::string> LintRules(const RuleSet& set, const std::set<std::string, std::less<>>& known_metrics);
 
-// The metric families wgtune-exporter serves, read from docs/metrics.md at build time.
-const std::set<std::string, std::less<>>& ExporterMetricNames();
-
 }  // namespace wgtune

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <exception>
 #include <iterator>
+#include <map>
+#include <optional>
+#include <set>
 #include <tuple>
 
+#include "advisor/engine/metric_catalog.h"
+#include "advisor/promql/duration.h"
 #include "advisor/promql/parser.h"
 #include "advisor/rules/loader.h"
 #include "common/errors.h"
@@ -61,6 +66,68 @@ void CheckCalls(const Template& text, const TemplateLibrary& library, const std:
   }
 }
 
+// The collectors that publish the metrics an expression selects: by name, or every metric a
+// __name__ regex matches.
+std::vector<std::string> CollectorsRead(const promql::Expr& expr) {
+  std::set<std::string> collectors;
+  promql::ForEachSelector(expr, [&](const promql::VectorSelector& selector, const promql::MatrixSelector*) {
+    std::vector<promql::LabelMatcher> names;
+    for (const promql::LabelMatcher& matcher : promql::SelectorMatchers(selector)) {
+      if (matcher.name == "__name__") names.push_back(matcher);
+    }
+    if (names.empty()) return;
+    const promql::MatcherSet wanted(names);
+    for (const MetricFacts& metric : ExporterMetrics()) {
+      if (!metric.collector.empty() && wanted.Matches({{"__name__", metric.name}})) collectors.insert(metric.collector);
+    }
+  });
+  return {collectors.begin(), collectors.end()};
+}
+
+// The first metric name an expression selects by name, "" when none.
+std::string FirstMetricName(const promql::Expr& expr) {
+  std::string name;
+  promql::ForEachSelector(expr, [&](const promql::VectorSelector& selector, const promql::MatrixSelector*) {
+    if (!name.empty()) return;
+    for (const promql::LabelMatcher& matcher : promql::SelectorMatchers(selector)) {
+      if (matcher.name == "__name__" && matcher.op == promql::MatchOp::kEqual) name = matcher.value;
+    }
+  });
+  return name;
+}
+
+// Passes every selection to the host and remembers, of each range selection, whether it found
+// series and whether any had the two samples a rate needs.
+class RangeRecorder : public promql::SeriesSource {
+ public:
+  explicit RangeRecorder(promql::SeriesSource& host) : host_(host) {}
+  promql::Vector Select(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time) override {
+    return host_.Select(matchers, time);
+  }
+  promql::Matrix SelectRange(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time,
+                             promql::Timestamp range) override {
+    promql::Matrix result = host_.SelectRange(matchers, time, range);
+    bool two = std::any_of(result.begin(), result.end(), [](const promql::Series& s) { return s.points.size() >= 2; });
+    if (!result.empty() && !two) {
+      const std::string name(matchers.empty() ? "" : matchers.front().value);
+      short_.push_back({name, range, static_cast<size_t>(std::max_element(result.begin(), result.end(), [](const auto& a, const auto& b) {
+                                                                                 return a.points.size() < b.points.size();
+                                                                               })->points.size())});
+    }
+    return result;
+  }
+  struct Short {
+    std::string metric;       // the selection's first matcher value: its metric name, as a rule writes it
+    promql::Timestamp range;
+    size_t samples;           // the most any series had
+  };
+  const std::vector<Short>& short_ranges() const { return short_; }
+
+ private:
+  promql::SeriesSource& host_;
+  std::vector<Short> short_;
+};
+
 }  // namespace
 
 RuleEngine::RuleEngine(const RuleSet& set) {
@@ -91,6 +158,21 @@ RuleEngine::RuleEngine(const RuleSet& set) {
     for (const Template* text : {&compiled.summary, &compiled.description, &compiled.remediation, &compiled.verify}) {
       CheckCalls(*text, library_, where);
     }
+    auto parsed = [&](const std::string& expr, std::string_view what) {
+      std::string expanded = ExpandParams(rule, expr);
+      try {
+        promql::CheckExpr(*promql::ParseExpr(expanded));
+      } catch (const std::exception& error) {
+        Fail(rule, what, error.what());
+      }
+      return expanded;
+    };
+    for (const std::string& need : rule.needs) compiled.needs.push_back(parsed(need, "needs"));
+    for (const CannotJudge& blind : rule.cannot_judge) {
+      compiled.cannot_judge.push_back({parsed(blind.when, "cannot_judge when"), CompileText(rule, "cannot_judge reason", blind.reason)});
+      CheckCalls(compiled.cannot_judge.back().reason, library_, where);
+    }
+    compiled.collectors = CollectorsRead(*compiled.tree);
     rules_.push_back(std::move(compiled));
   }
 }
@@ -146,13 +228,40 @@ std::string Render(const Template& text, const TemplateData& data, const Templat
 
 }  // namespace
 
+namespace {
+
+std::string Article(std::string_view collector) { return "the exporter's " + std::string(collector) + " collector"; }
+
+// Why `need` selected nothing on a host whose collectors answered.
+std::string AbsenceReason(const std::string& need, const std::string& metric) {
+  const MetricFacts* facts = FindMetric(metric);
+  std::string reason = (metric.empty() ? need : metric) + " is absent";
+  if (facts == nullptr) return reason;
+  if (!facts->absent_when.empty()) return reason + ". " + facts->absent_when;
+  return reason + ", though " + Article(facts->collector) + " answered (it reads " + facts->source + ")";
+}
+
+}  // namespace
+
 HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view instance, double time_seconds) const {
   HostEvaluation result;
   TemplateQuery query = [&](const std::string& expr) { return QueryVector(expr, host, time_seconds); };
+  // Which collectors answered in the exporter's last sample: asked once, for every rule.
+  std::optional<std::map<std::string, double>> collectors;
+  auto collector_state = [&]() -> const std::map<std::string, double>& {
+    if (!collectors) {
+      collectors.emplace();
+      for (const promql::Sample& sample : query("wgtune_scrape_collector_success")) {
+        (*collectors)[std::string(promql::LabelValue(sample.labels, "collector"))] = sample.value;
+      }
+    }
+    return *collectors;
+  };
   for (const CompiledRule& compiled : rules_) {
     const Rule& rule = compiled.rule;
     try {
-      promql::Value value = promql::Evaluate(*compiled.tree, host, time_seconds);
+      RangeRecorder recorder(host);
+      promql::Value value = promql::Evaluate(*compiled.tree, recorder, time_seconds);
       if (value.type != promql::ValueType::kVector) {
         throw promql::EvalError("position 0: a rule's expr must be an instant vector, not a " +
                                 std::string(promql::ValueTypeName(value.type)));
@@ -178,6 +287,11 @@ HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view
         finding.verify = Render(compiled.verify, data, query, library_);
         findings.push_back(std::move(finding));
       }
+      if (findings.empty()) {
+        if (std::optional<NotJudged> blind = WhyNotJudged(compiled, recorder, collector_state(), query, instance)) {
+          result.not_judged.push_back(std::move(*blind));
+        }
+      }
       std::move(findings.begin(), findings.end(), std::back_inserter(result.findings));
     } catch (const std::exception& error) {
       result.failures.push_back({rule.id, std::string(instance), error.what()});
@@ -185,6 +299,56 @@ HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view
   }
   std::sort(result.findings.begin(), result.findings.end(), ReportOrder);
   return result;
+}
+
+std::optional<NotJudged> RuleEngine::WhyNotJudged(const CompiledRule& compiled, const promql::SeriesSource& recorded,
+                                                  const std::map<std::string, double>& collectors,
+                                                  const TemplateQuery& query, std::string_view instance) const {
+  const Rule& rule = compiled.rule;
+  auto not_judged = [&](std::string cause, std::string reason) {
+    return NotJudged{rule.id, std::string(instance), std::move(cause), std::move(reason)};
+  };
+  for (const std::string& collector : compiled.collectors) {
+    auto it = collectors.find(collector);
+    if (it == collectors.end()) {
+      return not_judged("collector-missing", Article(collector) + " does not run there (--no-collector." + collector +
+                                                 ", or an exporter older than it), and the rule reads its metrics");
+    }
+    if (it->second != 1) {
+      return not_judged("collector-failed", Article(collector) + " failed in its last sample (the exporter's log says "
+                                                                  "why), and the rule reads its metrics");
+    }
+  }
+  for (const std::string& need : compiled.needs) {
+    if (query(need).empty()) {
+      return not_judged("absent", AbsenceReason(need, FirstMetricName(*promql::ParseExpr(need))));
+    }
+  }
+  for (const CompiledRule::Blind& blind : compiled.cannot_judge) {
+    promql::Vector series = query(blind.when);
+    if (series.empty()) continue;
+    std::string reasons;
+    for (const promql::Sample& sample : series) {
+      promql::Labels labels;
+      for (const auto& label : sample.labels) {
+        if (label.first != "__name__") labels.push_back(label);
+      }
+      TemplateData data{labels, sample.value, rule.params};
+      std::string reason = Render(blind.reason, data, query, library_);
+      if (reasons.find(reason) == std::string::npos) reasons += (reasons.empty() ? "" : "; ") + reason;
+    }
+    return not_judged("blind", reasons);
+  }
+  const auto& short_ranges = static_cast<const RangeRecorder&>(recorded).short_ranges();
+  if (!short_ranges.empty()) {
+    const auto& first = short_ranges.front();
+    return not_judged("history", std::to_string(first.samples) + " sample" + (first.samples == 1 ? "" : "s") + " of " +
+                                     first.metric + " in the last " +
+                                     FormatPrometheusDuration(static_cast<double>(first.range) / 1000) +
+                                     ", and a rate needs two: the history is shorter than the rule's window (a "
+                                     "just-started exporter or advisor, or a scrape interval longer than the window)");
+  }
+  return std::nullopt;
 }
 
 }  // namespace wgtune

@@ -10,9 +10,18 @@
 // the source (a direct scrape, or a Prometheus server with a fleet behind it). A rule that
 // fails at run time (a type error, a query a template sends failing) costs that rule only:
 // its error is reported and the other rules go on.
+//
+// A rule without findings on a host has either judged it fine or could not judge it; the
+// engine tells which, in this order: a collector whose metrics the expression reads (by the
+// metric catalog) failed or does not run on that exporter; a series of the rule's `needs` is
+// absent (said with the catalog's note on when that metric is absent); one of its
+// `cannot_judge` conditions holds; or a range of its expression found series but none with
+// the two samples a rate needs (the history is shorter than the window).
 #pragma once
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +43,13 @@ struct CompiledRule {
   Template description;
   Template remediation;
   Template verify;
+  std::vector<std::string> needs;       // with params expanded, each checked to parse
+  struct Blind {
+    std::string when;                   // with params expanded
+    Template reason;
+  };
+  std::vector<Blind> cannot_judge;
+  std::vector<std::string> collectors;  // the exporter's collectors whose metrics expr reads
 };
 
 struct RuleFailure {
@@ -45,6 +61,7 @@ struct RuleFailure {
 struct HostEvaluation {
   std::vector<Finding> findings;  // in ReportOrder
   std::vector<RuleFailure> failures;
+  std::vector<NotJudged> not_judged;  // in rule order; only rules without findings
 };
 
 class RuleEngine {
@@ -66,6 +83,12 @@ class RuleEngine {
   std::function<bool(const promql::Labels&)> RangeSeriesFilter() const;
 
  private:
+  // Why a rule without findings did not judge the host, or nullopt when it did; `recorded`
+  // is the RangeRecorder its expression ran on, `collectors` each collector's success.
+  std::optional<NotJudged> WhyNotJudged(const CompiledRule& compiled, const promql::SeriesSource& recorded,
+                                        const std::map<std::string, double>& collectors, const TemplateQuery& query,
+                                        std::string_view instance) const;
+
   TemplateLibrary library_;
   std::vector<CompiledRule> rules_;
 };

@@ -139,6 +139,30 @@ Rule ParseRule(const std::string& file, const toml::table& table) {
       auto value = node.as_integer();
       if (value == nullptr) Fail(file, LineOf(node), id, "order must be an integer, not " + std::string(TypeName(node)));
       rule.order = value->get();
+    } else if (name == "needs") {
+      const toml::array* needs = node.as_array();
+      if (needs == nullptr) Fail(file, LineOf(node), id, "needs must be an array of PromQL strings, not " + std::string(TypeName(node)));
+      for (const toml::node& need : *needs) rule.needs.push_back(string_value(need, "each of needs"));
+    } else if (name == "cannot_judge") {
+      const toml::array* list = node.as_array();
+      if (list == nullptr || !list->is_array_of_tables()) {
+        Fail(file, LineOf(node), id, "cannot_judge must be [[rule.cannot_judge]] tables with when and reason");
+      }
+      for (const toml::node& entry : *list) {
+        const toml::table& table = *entry.as_table();
+        CannotJudge blind;
+        for (const auto& [entry_key, entry_node] : table) {
+          if (entry_key.str() == "when") {
+            blind.when = string_value(entry_node, "when");
+          } else if (entry_key.str() == "reason") {
+            blind.reason = string_value(entry_node, "reason");
+          } else {
+            Fail(file, LineOf(entry_key), id, "unknown key " + Quoted(entry_key.str()) + " in cannot_judge");
+          }
+        }
+        if (blind.when.empty() || blind.reason.empty()) Fail(file, LineOf(entry), id, "cannot_judge needs when and reason");
+        rule.cannot_judge.push_back(std::move(blind));
+      }
     } else if (name == "params") {
       const toml::table* params = node.as_table();
       if (params == nullptr) Fail(file, LineOf(node), id, "params must be a table, not " + std::string(TypeName(node)));
@@ -299,8 +323,9 @@ std::string ParamText(const RuleParam& param) {
   return std::string(buffer, result.ptr);
 }
 
-std::string ExpandParams(const Rule& rule) {
-  const std::string& expr = rule.expr;
+std::string ExpandParams(const Rule& rule) { return ExpandParams(rule, rule.expr); }
+
+std::string ExpandParams(const Rule& rule, const std::string& expr) {
   std::string out;
   out.reserve(expr.size());
   for (size_t i = 0; i < expr.size();) {
@@ -314,7 +339,10 @@ std::string ExpandParams(const Rule& rule) {
     while (end < expr.size() && (std::isalnum(static_cast<unsigned char>(expr[end])) || expr[end] == '_')) ++end;
     const std::string name = expr.substr(i + 1, end - i - 1);
     auto param = rule.params.find(name);
-    if (param == rule.params.end()) Fail(rule.file, rule.line, rule.id, "expr uses $" + name + ", which is not a param");
+    if (param == rule.params.end()) {
+      Fail(rule.file, rule.line, rule.id, (&expr == &rule.expr ? "expr" : "\"" + expr + "\"") + " uses $" + name +
+                                              ", which is not a param");
+    }
     out += ParamText(param->second);
     i = end;
   }

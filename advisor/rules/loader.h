@@ -13,16 +13,20 @@
 //   verify = "..."                    # optional
 //   guide = "§5.2"                    # optional
 //   order = 40                        # integer, default 100
+//   needs = ["wgtune_sysctl_..."]     # PromQL that must select something, or: not judged
 //   [rule.params]                     # numbers or strings
 //   threshold = 1
+//   [[rule.cannot_judge]]             # any number: series that leave the rule blind
+//   when = "wgtune_wireguard_interface_up == 0"
+//   reason = "{{ $labels.interface }}: ..."   # a template over each series
 //
 // and optionally a table of named templates that rule texts call with {{ template "x" . }}:
 //
 //   [templates]
 //   backlog-sysctls = '''sysctl -w net.core.netdev_max_backlog=10000'''
 //
-// In `expr`, `$name` stands for the rule's param `name` (ExpandParams); `$1`, `${1}` stay, for
-// label_replace.
+// In `expr`, `needs` and `when`, `$name` stands for the rule's param `name` (ExpandParams); `$1`,
+// `${1}` stay, for label_replace.
 //
 // Unknown keys are errors, so that a typo never passes silently. Every error is a RuleError
 // whose message starts with "file:line:" (TOML syntax errors: "file:line:column:") and names
@@ -59,6 +63,8 @@ RuleSet LoadRuleDirectory(const std::string& dir);
 // `name=~"$pattern"`). Throws RuleError ("file:line: rule id: expr uses $x, which is not a
 // param") for an unknown name.
 std::string ExpandParams(const Rule& rule);
+// The same for another of the rule's expressions (`needs`, `when`).
+std::string ExpandParams(const Rule& rule, const std::string& expr);
 
 // A param as text: 16777216, 0.8, or the string itself.
 std::string ParamText(const RuleParam& param);

@@ -29,6 +29,14 @@ inline std::string_view SeverityName(Severity severity) {
 // A threshold: a number (TOML integer or float, kept as double) or a string.
 using RuleParam = std::variant<double, std::string>;
 
+// A state of a host in which a rule cannot tell whether its fault is there: `when` (PromQL)
+// selects the series that make it so, `reason` (a template, rendered for each with its $labels)
+// says why, for the operator.
+struct CannotJudge {
+  std::string when;
+  std::string reason;
+};
+
 struct Rule {
   std::string id;                    // kebab-case, unique across all loaded files
   Severity severity = Severity::kWarning;
@@ -41,6 +49,11 @@ struct Rule {
   std::string guide;                 // optional: guide section, e.g. "§5.2"
   int64_t order = 100;               // expected-gain rank: findings sort by it, ascending
   std::map<std::string, RuleParam> params;
+  // PromQL expressions that must each select something on a host for the rule to judge it (a
+  // sysctl that exists only in the initial network namespace, say); "absent" is then reported
+  // as not judged, never taken for "fine".
+  std::vector<std::string> needs;
+  std::vector<CannotJudge> cannot_judge;
 
   // Where the rule was defined, for error messages ("rules/drops.toml", line of [[rule]]).
   std::string file;

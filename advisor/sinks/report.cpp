@@ -58,7 +58,7 @@ std::string Join(const std::vector<std::string>& lines) {
 }  // namespace
 
 bool IsTuned(const HostReport& host) {
-  if (!host.error.empty()) return false;
+  if (!host.error.empty() || !host.not_judged.empty()) return false;
   for (const Finding& finding : host.findings) {
     if (finding.severity != Severity::kInfo) return false;
   }
@@ -74,7 +74,8 @@ std::string TextReport(const std::vector<HostReport>& hosts) {
       continue;
     }
     out += "wgtune-advisor: " + host.instance + " — " + CountLine(host.findings);
-    out += IsTuned(host) ? ": tuned\n" : ", ordered by expected gain\n";
+    if (!host.not_judged.empty()) out += ", " + Plural(host.not_judged.size(), "rule") + " not judged";
+    out += IsTuned(host) ? ": tuned\n" : host.findings.empty() ? "\n" : ", ordered by expected gain\n";
     if (IsTuned(host)) {
       out += '\n';
       AppendField(out, "tuned", std::string(kTunedText));
@@ -86,6 +87,10 @@ std::string TextReport(const std::vector<HostReport>& hosts) {
       AppendField(out, "persist", Join(PersistHints(finding.remediation)));
       AppendField(out, "verify", finding.verify);
       AppendField(out, "guide", finding.guide);
+    }
+    if (!host.not_judged.empty()) {
+      out += "\nNot judged (what the advisor could not see on this host; not called tuned while any remain):\n";
+      for (const NotJudged& blind : host.not_judged) out += "  " + blind.rule + " — " + blind.reason + "\n";
     }
     for (const RuleFailure& failure : host.failures) {
       out += "\n[error] " + failure.rule + " could not be evaluated: " + failure.message + "\n";
@@ -113,6 +118,10 @@ std::string MarkdownReport(const std::vector<HostReport>& hosts) {
       if (!finding.verify.empty()) out += "Verify: " + finding.verify + "\n\n";
       if (!finding.guide.empty()) out += "Guide: " + finding.guide + "\n";
     }
+    if (!host.not_judged.empty()) {
+      out += "\n### Not judged\n\nWhat the advisor could not see on this host (not called tuned while any remain):\n\n";
+      for (const NotJudged& blind : host.not_judged) out += "- `" + blind.rule + "`: " + blind.reason + "\n";
+    }
     for (const RuleFailure& failure : host.failures) {
       out += "\n> **error**: `" + failure.rule + "` could not be evaluated: " + failure.message + "\n";
     }
@@ -126,7 +135,15 @@ std::string JsonReport(const std::vector<HostReport>& hosts) {
   for (const HostReport& host : hosts) {
     nlohmann::json failures = nlohmann::json::array();
     for (const RuleFailure& failure : host.failures) failures.push_back({{"rule", failure.rule}, {"message", failure.message}});
-    host_list.push_back({{"instance", host.instance}, {"tuned", IsTuned(host)}, {"error", host.error}, {"failures", failures}});
+    nlohmann::json not_judged = nlohmann::json::array();
+    for (const NotJudged& blind : host.not_judged) {
+      not_judged.push_back({{"rule", blind.rule}, {"cause", blind.cause}, {"reason", blind.reason}});
+    }
+    host_list.push_back({{"instance", host.instance},
+                         {"tuned", IsTuned(host)},
+                         {"error", host.error},
+                         {"failures", failures},
+                         {"not_judged", not_judged}});
     for (const Finding& finding : host.findings) {
       nlohmann::json labels = nlohmann::json::object();
       for (const auto& [name, value] : ObjectLabels(finding)) labels[name] = value;

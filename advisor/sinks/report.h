@@ -22,16 +22,19 @@ struct HostReport {
   std::vector<Finding> findings;      // in ReportOrder
   std::vector<RuleFailure> failures;  // rules that could not be evaluated on this host
   std::string error;                  // the host could not be read at all (scrape failed)
+  std::vector<NotJudged> not_judged;  // rules that could not tell, and why
 };
 
-// Whether a host has nothing to fix: it was read, and has no warning or critical finding.
+// Whether a host has nothing to fix: it was read, every rule judged it, and it has no warning
+// or critical finding. A rule that could not judge a host keeps it from being called tuned.
 bool IsTuned(const HostReport& host);
 
 std::string TextReport(const std::vector<HostReport>& hosts);
 std::string MarkdownReport(const std::vector<HostReport>& hosts);
 // {"findings":[{"rule","severity","instance","labels":{…},"value","summary","description",
 //  "remediation","verify","persist":[…],"guide"}…], "hosts":[{"instance","tuned","error",
-//  "failures":[{"rule","message"}]}]}; labels are the object's (without instance and job).
+//  "failures":[{"rule","message"}], "not_judged":[{"rule","cause","reason"}]}]}; labels are the
+//  object's (without instance and job).
 std::string JsonReport(const std::vector<HostReport>& hosts);
 
 }  // namespace wgtune

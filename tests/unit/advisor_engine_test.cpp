@@ -9,6 +9,7 @@
 
 #include "advisor/engine/alert_tracker.h"
 #include "advisor/engine/lint.h"
+#include "advisor/engine/metric_catalog.h"
 #include "advisor/engine/rule_engine.h"
 #include "advisor/rules/loader.h"
 #include "advisor/sinks/prometheus_rules.h"

@@ -11,8 +11,12 @@
 //     # expect-summary|description|remediation: <text>   ... contained in that text
 //     # expect-no-remediation: <text>           ... and not this
 //   quiet/<rule-id>[.<variant>].prom   the rule must not fire (a near miss).
+//   not_judged/<rule-id>[.<variant>].prom   the rule cannot judge the host, and says why:
+//     # expect-cause: absent                    its NotJudged cause
+//     # expect-reason: <text>                   ... and a reason containing this
 // A sample in an overlay replaces the series with the same name and labels, or adds one;
-// "# remove: <series>" removes one.
+// "# remove: <series>" removes one, "# remove-metrics: <regex>" every series of the metrics
+// it matches; "# scrapes: N" makes the history N scrapes long (the last N of it).
 //
 // The rules count counters over a window, so each host is a history: scrapes every kStep over
 // the longest window a rule uses (kHistory), the fixture text being the first, every counter
@@ -33,6 +37,7 @@
 #include "advisor/sources/scrape_history.h"
 #include "advisor/sources/target.h"
 #include "common/exposition.h"
+#include "common/regex.h"
 #include "common/text.h"
 
 namespace wgtune {
@@ -84,6 +89,13 @@ promql::Vector Overlay(const std::string& overlay_text) {
     std::erase_if(host, [&](const promql::Sample& sample) { return sample.labels == removed.at(0).labels; });
     EXPECT_EQ(host.size(), before - 1) << "nothing to remove: " << line;
   });
+  ForEachLine(overlay_text, [&](std::string_view line) {
+    if (!StartsWith(line, "# remove-metrics: ")) return;
+    const Regex metrics(line.substr(18));
+    auto before = host.size();
+    std::erase_if(host, [&](const promql::Sample& s) { return metrics.FullMatch(promql::LabelValue(s.labels, "__name__")); });
+    EXPECT_LT(host.size(), before) << "nothing to remove: " << line;
+  });
   for (promql::Sample& sample : Samples(overlay_text)) {
     auto same = std::find_if(host.begin(), host.end(), [&](const promql::Sample& s) { return s.labels == sample.labels; });
     if (same != host.end()) {
@@ -107,8 +119,10 @@ std::map<promql::Labels, double> ExplicitRates(const std::string& overlay_text) 
   return rates;
 }
 
-// The fixture as a history of scrapes every kStep over kHistory, ending at kEvaluationTime.
-ScrapeHistory HostHistory(const promql::Vector& first, const std::map<promql::Labels, double>& explicit_rates = {}) {
+// The fixture as a history of scrapes every kStep over kHistory, ending at kEvaluationTime, or
+// only its last `scrapes` scrapes.
+ScrapeHistory HostHistory(const promql::Vector& first, const std::map<promql::Labels, double>& explicit_rates = {},
+                          size_t scrapes = 0) {
   std::map<promql::Labels, double> gauges;
   for (const promql::Sample& sample : first) gauges[sample.labels] = sample.value;
   std::vector<double> rates(first.size(), 0);
@@ -126,7 +140,8 @@ ScrapeHistory HostHistory(const promql::Vector& first, const std::map<promql::La
     if (auto it = gauges.find(gauge); it != gauges.end()) rates[i] = it->second;
   }
   ScrapeHistory history(promql::ToTimestamp(kHistory + kStep));
-  for (double elapsed = 0; elapsed <= kHistory; elapsed += kStep) {
+  const double skipped = scrapes == 0 ? 0 : kHistory - kStep * static_cast<double>(scrapes - 1);
+  for (double elapsed = skipped; elapsed <= kHistory; elapsed += kStep) {
     promql::Vector scrape = first;
     for (size_t i = 0; i < scrape.size(); ++i) scrape[i].value += rates[i] * elapsed;
     history.Append(promql::ToTimestamp(kEvaluationTime - kHistory + elapsed), std::move(scrape));
@@ -141,7 +156,12 @@ HostEvaluation Evaluate(const promql::Vector& samples, const std::map<promql::La
 }
 
 HostEvaluation EvaluateOverlay(const std::string& overlay_text) {
-  return Evaluate(Overlay(overlay_text), ExplicitRates(overlay_text));
+  size_t scrapes = 0;
+  ForEachLine(overlay_text, [&](std::string_view line) {
+    if (StartsWith(line, "# scrapes: ")) scrapes = *ParseUint(line.substr(11));
+  });
+  ScrapeHistory history = HostHistory(Overlay(overlay_text), ExplicitRates(overlay_text), scrapes);
+  return Engine().Evaluate(history, kInstance, kEvaluationTime);
 }
 
 std::vector<const Finding*> FindingsOf(const HostEvaluation& result, std::string_view rule) {
@@ -257,6 +277,36 @@ TEST(AdvisorRulesTest, QuietFixtures) {
     HostEvaluation result = EvaluateOverlay(ReadText(path));
     EXPECT_TRUE(result.failures.empty()) << Describe(result);
     EXPECT_TRUE(FindingsOf(result, rule).empty()) << rule << " fired on its near miss:\n" << Describe(result);
+  }
+}
+
+TEST(AdvisorRulesTest, NotJudgedFixtures) {
+  std::multimap<std::string, std::string> fixtures = FixturesIn("not_judged");
+  EXPECT_GE(fixtures.size(), 7u);
+  for (const auto& [rule, path] : fixtures) {
+    SCOPED_TRACE(path);
+    const std::string overlay = ReadText(path);
+    HostEvaluation result = EvaluateOverlay(overlay);
+    EXPECT_TRUE(result.failures.empty()) << Describe(result);
+    EXPECT_TRUE(FindingsOf(result, rule).empty()) << rule << " fired where it cannot judge:\n" << Describe(result);
+    auto blind = std::find_if(result.not_judged.begin(), result.not_judged.end(),
+                              [&](const NotJudged& n) { return n.rule == rule; });
+    if (blind == result.not_judged.end()) {
+      ADD_FAILURE() << rule << " is not reported as not judged";
+      continue;
+    }
+    ForEachLine(overlay, [&](std::string_view line) {
+      if (StartsWith(line, "# expect-cause: ")) EXPECT_EQ(blind->cause, line.substr(16));
+      if (StartsWith(line, "# expect-reason: ")) {
+        EXPECT_NE(blind->reason.find(line.substr(17)), std::string::npos) << blind->reason;
+      }
+    });
+    // A host with a rule it could not judge is never called tuned, in any report.
+    HostReport report{std::string(kInstance), result.findings, result.failures, "", result.not_judged};
+    EXPECT_FALSE(IsTuned(report));
+    EXPECT_NE(TextReport({report}).find("  " + rule + " — " + blind->reason), std::string::npos) << TextReport({report});
+    EXPECT_NE(MarkdownReport({report}).find("- `" + rule + "`: " + blind->reason), std::string::npos);
+    EXPECT_NE(JsonReport({report}).find("\"cause\": \"" + blind->cause + "\""), std::string::npos);
   }
 }
 
