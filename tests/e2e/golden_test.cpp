@@ -4,8 +4,8 @@
 // whose counters changed 5 s later. Beside /proc and /sys the tree holds recorded ethtool
 // answers (ethtool/), kernel WireGuard dumps and the qdisc dump (netlink/, make_wireguard_dumps.py). The test copies sample1 to a temporary root, samples,
 // copies sample2 over it, samples again, and compares the full exposition with
-// tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clock is
-// scripted, so rates and durations are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
+// tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clocks are
+// scripted, so rates, durations and the sample timestamp are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -51,7 +51,8 @@ std::string RunTwoSamples(const fs::path& root) {
   for (const CollectorInfo& info : AllCollectors()) config.collectors[info.name] = true;
 
   double now = 0;  // seconds since the first sample; the wall clock reads 1764050000 + now
-  Sampler sampler(CreateEnabledCollectors(config, [&now] { return 1764050000.0 + now; }), [&now] { return now; }, 5);
+  auto unix_time = [&now] { return 1764050000.0 + now; };
+  Sampler sampler(CreateEnabledCollectors(config, unix_time), [&now] { return now; }, 5, {}, unix_time);
   CopyTree(kFixtures / "sample1", root);
   sampler.SampleOnce();
   now = 5;
