@@ -75,6 +75,9 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
   app.add_option("--collector.ethtool.metrics-include", config.ethtool_metrics_include,
                  "Regex over ethtool statistic names: which NIC statistics to export")
       ->capture_default_str();
+  app.add_option("--collector.ethtool.features-include", config.ethtool_features_include,
+                 "Regex over NIC feature names (ethtool -k, the kernel's names): which offloads to export")
+      ->capture_default_str();
   app.add_option("--collector.ethtool.replay-dir", config.ethtool_replay_dir,
                  "Serve recorded ethtool answers from this directory instead of the kernel (testing)");
   app.add_option("--collector.wireguard.netlink-replay-dir", config.wireguard_netlink_replay_dir,

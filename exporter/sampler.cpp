@@ -154,8 +154,8 @@ MetricSet Sampler::TuningConfig(bool knobs_changed) {
   if (known) {
     config
         .Gauge("wgtune_tuning_config_info",
-               "Fingerprint of the host's tuning knobs (sysctls, RPS, MTUs, rings, channels, RSS hash, IRQ affinity, "
-               "qdiscs, irqbalance, WireGuard implementation): equal on hosts configured alike; value 1.")
+               "Fingerprint of the host's tuning knobs (sysctls, RPS, MTUs, rings, channels, RSS hash, NIC offloads, "
+               "IRQ affinity, qdiscs, irqbalance, WireGuard implementation): equal on hosts configured alike; value 1.")
         .Add({{"fingerprint", TuningFingerprint(std::move(lines))}}, 1);
   }
   config.Counter("wgtune_tuning_config_changes_total",

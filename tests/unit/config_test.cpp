@@ -73,6 +73,20 @@ include = "^nic[0-9]+$"
   EXPECT_EQ(config.interrupts_include, "^nic[0-9]+$");
 }
 
+TEST(ExporterConfigTest, EthtoolFeaturesIncludeByFlagAndToml) {
+  ExporterConfig defaults;
+  ASSERT_EQ(Parse({}, defaults), -1);
+  EXPECT_EQ(defaults.ethtool_features_include,
+            "^(rx-gro|rx-gro-hw|rx-gro-list|rx-udp-gro-forwarding|tx-generic-segmentation|tx-udp-segmentation|"
+            "tx-tcp-segmentation)$");
+  ExporterConfig flag;
+  ASSERT_EQ(Parse({"--collector.ethtool.features-include=^rx-"}, flag), -1);
+  EXPECT_EQ(flag.ethtool_features_include, "^rx-");
+  ExporterConfig file;
+  ASSERT_EQ(Parse({"--config.file", WriteTemp("[collector.ethtool]\nfeatures-include = \"gro\"\n")}, file), -1);
+  EXPECT_EQ(file.ethtool_features_include, "gro");
+}
+
 TEST(ExporterConfigTest, BadInputIsRefusedWithAnExitCode) {
   ExporterConfig config;
   EXPECT_GT(Parse({"--no-such-flag"}, config), 0);
