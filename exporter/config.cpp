@@ -59,6 +59,7 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
       ->capture_default_str();
   app.add_option("--path.procfs", config.procfs, "procfs mountpoint")->capture_default_str();
   app.add_option("--path.sysfs", config.sysfs, "sysfs mountpoint")->capture_default_str();
+  app.add_option("--path.rootfs", config.rootfs, "rootfs mountpoint (for /lib/modules)")->capture_default_str();
   app.add_option("--wireguard.uapi-dir", config.wireguard_uapi_dir,
                  "Directory of userspace WireGuard UAPI sockets (wireguard-go, NetBird userspace)")
       ->capture_default_str();
@@ -68,6 +69,9 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--collector.interrupts.include", config.interrupts_include,
                  "Regex over IRQ names: also export these IRQs as NIC queue interrupts");
+  app.add_option("--collector.kernel.modules", config.kernel_modules,
+                 "Comma-separated kernel modules whose availability to export")
+      ->capture_default_str();
   app.add_option("--collector.processes.names", config.processes,
                  "Process names whose presence is exported (repeatable)")
       ->capture_default_str()

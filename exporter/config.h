@@ -17,12 +17,16 @@ struct ExporterConfig {
   std::string telemetry_path = "/metrics";
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
+  std::string rootfs = "/";  // node_exporter's --path.rootfs: here for /lib/modules
   std::string wireguard_uapi_dir = "/var/run/wireguard";
   double sample_interval_seconds = 5;
   std::map<std::string, bool> collectors;  // name → enabled, for every known collector
   // RE2 regex over an IRQ's action name ("mlx5_comp3@pci:0000:00:02.0"): which
   // IRQs are exported per CPU as NIC queue interrupts.
   std::string interrupts_include;
+  // Modules whose availability the kernel collector reports, comma-separated ('-' and '_' are
+  // the same): the qdiscs and congestion control of §4.8 and kernel WireGuard (§3.4).
+  std::string kernel_modules = "sch_fq,sch_fq_codel,sch_cake,tcp_bbr,wireguard";
   // Processes whose presence is exported (irqbalance matters for §6.3).
   std::vector<std::string> processes = {"irqbalance"};
   // RE2 regex over ethtool statistic names: which NIC statistics are exported

@@ -36,7 +36,7 @@ with tempfile.TemporaryDirectory() as root:
     with open(log_path, 'w') as log:
         process = subprocess.Popen(
             [binary, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
-             '--path.sysfs=' + root + '/sys',
+             '--path.sysfs=' + root + '/sys', '--path.rootfs=' + root,
              '--collector.ethtool.replay-dir=' + root + '/ethtool',
              '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
              '--collector.qdisc.replay-dir=' + root + '/netlink',
