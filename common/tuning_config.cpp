@@ -49,6 +49,9 @@ const std::vector<KnobRule>& KnobRules() {
       {"wgtune_ethtool_channels", false, true, {}, "setting", "current"},
       // `ethtool -N rx-flow-hash udp4` (§4.4).
       {"wgtune_ethtool_udp4_hash_fields_info"},
+      // `ethtool -K` offloads: GRO, rx-udp-gro-forwarding on a host that forwards, segmentation.
+      // Whether one can be changed at all (wgtune_ethtool_feature_changeable) is the driver's.
+      {"wgtune_ethtool_feature_enabled"},
       // Where each IRQ may be delivered: smp_affinity, set by hand or by irqbalance (§4.2,
       // §6.3). The effective affinity is the kernel's choice within it, and the names, driver
       // and queue describe the IRQ rather than configure it.

@@ -13,6 +13,7 @@ std::unique_ptr<Collector> NewNetdevCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewQdiscCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewRpsCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewSysctlCollector(const CollectorContext&);
+std::unique_ptr<Collector> NewKernelCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewUdpCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewConntrackCollector(const CollectorContext&);
 std::unique_ptr<Collector> NewProcessesCollector(const CollectorContext&);
@@ -35,6 +36,10 @@ const std::vector<CollectorInfo>& AllCollectors() {
        NewQdiscCollector},
       {"rps", true, "RPS masks and RFS flow counts per rx queue (/sys/class/net/*/queues)", NewRpsCollector},
       {"sysctl", true, "network tuning sysctls (/proc/sys/net)", NewSysctlCollector},
+      {"kernel", true,
+       "kernel release and version, and which tuning modules it can use (/proc/sys/kernel/osrelease, "
+       "/proc/modules, /sys/module, /lib/modules)",
+       NewKernelCollector},
       {"udp", true, "UDP datagrams and errors (/proc/net/snmp)", NewUdpCollector},
       {"conntrack", true, "conntrack failures summed over CPUs (/proc/net/stat/nf_conntrack)",
        NewConntrackCollector},
@@ -52,7 +57,7 @@ const std::vector<CollectorInfo>& AllCollectors() {
 
 std::vector<NamedCollector> CreateEnabledCollectors(const ExporterConfig& config,
                                                     std::function<double()> unix_time) {
-  CollectorContext context{config.procfs, config.sysfs, &config, std::move(unix_time)};
+  CollectorContext context{config.procfs, config.sysfs, &config, std::move(unix_time), config.rootfs};
   std::vector<NamedCollector> enabled;
   for (const CollectorInfo& info : AllCollectors()) {
     auto it = config.collectors.find(info.name);

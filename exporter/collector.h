@@ -55,6 +55,7 @@ struct CollectorContext {
   // Wall-clock time, Unix seconds: for ages of timestamps the kernel reports (a WireGuard
   // handshake). Scripted in tests; the system clock when empty.
   std::function<double()> unix_time;
+  std::string rootfs = "/";  // --path.rootfs: where /lib/modules is
 };
 
 struct CollectorInfo {

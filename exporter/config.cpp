@@ -59,6 +59,7 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
       ->capture_default_str();
   app.add_option("--path.procfs", config.procfs, "procfs mountpoint")->capture_default_str();
   app.add_option("--path.sysfs", config.sysfs, "sysfs mountpoint")->capture_default_str();
+  app.add_option("--path.rootfs", config.rootfs, "rootfs mountpoint (for /lib/modules)")->capture_default_str();
   app.add_option("--wireguard.uapi-dir", config.wireguard_uapi_dir,
                  "Directory of userspace WireGuard UAPI sockets (wireguard-go, NetBird userspace)")
       ->capture_default_str();
@@ -68,12 +69,18 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--collector.interrupts.include", config.interrupts_include,
                  "Regex over IRQ names: also export these IRQs as NIC queue interrupts");
+  app.add_option("--collector.kernel.modules", config.kernel_modules,
+                 "Comma-separated kernel modules whose availability to export")
+      ->capture_default_str();
   app.add_option("--collector.processes.names", config.processes,
                  "Process names whose presence is exported (repeatable)")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--collector.ethtool.metrics-include", config.ethtool_metrics_include,
                  "Regex over ethtool statistic names: which NIC statistics to export")
+      ->capture_default_str();
+  app.add_option("--collector.ethtool.features-include", config.ethtool_features_include,
+                 "Regex over NIC feature names (ethtool -k, the kernel's names): which offloads to export")
       ->capture_default_str();
   app.add_option("--collector.ethtool.replay-dir", config.ethtool_replay_dir,
                  "Serve recorded ethtool answers from this directory instead of the kernel (testing)");

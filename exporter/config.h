@@ -17,20 +17,30 @@ struct ExporterConfig {
   std::string telemetry_path = "/metrics";
   std::string procfs = "/proc";
   std::string sysfs = "/sys";
+  std::string rootfs = "/";  // node_exporter's --path.rootfs: here for /lib/modules
   std::string wireguard_uapi_dir = "/var/run/wireguard";
   double sample_interval_seconds = 5;
   std::map<std::string, bool> collectors;  // name → enabled, for every known collector
-  // ECMAScript regex over an IRQ's action name ("mlx5_comp3@pci:0000:00:02.0"): which
+  // RE2 regex over an IRQ's action name ("mlx5_comp3@pci:0000:00:02.0"): which
   // IRQs are exported per CPU as NIC queue interrupts.
   std::string interrupts_include;
+  // Modules whose availability the kernel collector reports, comma-separated ('-' and '_' are
+  // the same): the qdiscs and congestion control of §4.8 and kernel WireGuard (§3.4).
+  std::string kernel_modules = "sch_fq,sch_fq_codel,sch_cake,tcp_bbr,wireguard";
   // Processes whose presence is exported (irqbalance matters for §6.3).
   std::vector<std::string> processes = {"irqbalance"};
-  // ECMAScript regex over ethtool statistic names: which NIC statistics are exported
+  // RE2 regex over ethtool statistic names: which NIC statistics are exported
   // (node_exporter's --collector.ethtool.metrics-include). The default keeps drops and errors,
   // with the cloud NICs' own words for them: ENA's *_allowance_exceeded (the VM's packet,
   // bandwidth and conntrack allowances), hv_netvsc's tx_no_memory/tx_no_space/tx_busy.
   std::string ethtool_metrics_include =
       "drop|miss|discard|no_buffer|out_of_buffer|err|fifo|timeout|allowance_exceeded|no_memory|no_space|busy";
+  // RE2 over the kernel's feature names (ethtool -k, as the kernel names them: rx-gro, not
+  // generic-receive-offload): which NIC offloads are exported. The default keeps GRO, hardware
+  // GRO, GRO lists, UDP GRO forwarding and the segmentation offloads WireGuard traffic meets.
+  std::string ethtool_features_include =
+      "^(rx-gro|rx-gro-hw|rx-gro-list|rx-udp-gro-forwarding|tx-generic-segmentation|tx-udp-segmentation|"
+      "tx-tcp-segmentation)$";
   // A directory of recorded ethtool ioctl answers to serve instead of the kernel's
   // (fixture hosts in tests; a user's recording in a bug report). Empty: the kernel.
   std::string ethtool_replay_dir;

@@ -1,6 +1,7 @@
 #include "exporter/sampler.h"
 
 
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <unordered_map>
@@ -24,10 +25,16 @@ uint64_t HashLabels(const Labels& labels) {
   return hash.value();
 }
 
+double SystemUnixTime() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
-Sampler::Sampler(std::vector<NamedCollector> collectors, Clock clock, double interval_seconds, MetricSet constant)
+Sampler::Sampler(std::vector<NamedCollector> collectors, Clock clock, double interval_seconds, MetricSet constant,
+                 Clock unix_time)
     : clock_(std::move(clock)),
+      unix_time_(unix_time ? std::move(unix_time) : SystemUnixTime),
       window_text_(" Computed between the last two samples, --sample.interval (" + FormatSeconds(interval_seconds) +
                    ") apart."),
       constant_(std::move(constant)) {
@@ -118,6 +125,12 @@ void Sampler::SampleOnce() {
     collected.Append(std::move(current));
     collected.Append(std::move(derived));
   }
+  // After the last collector: every rate window of this sample ends at or before this time.
+  published
+      .Gauge("wgtune_exporter_sample_timestamp_seconds",
+             "Unix time at which the sample being served was taken: the end of the window of every rate and share "
+             "it serves.")
+      .Add({}, unix_time_());
   MetricSet all = constant_;
   all.Append(std::move(collected));
   all.Append(std::move(published));
@@ -141,8 +154,8 @@ MetricSet Sampler::TuningConfig(bool knobs_changed) {
   if (known) {
     config
         .Gauge("wgtune_tuning_config_info",
-               "Fingerprint of the host's tuning knobs (sysctls, RPS, MTUs, rings, channels, RSS hash, IRQ affinity, "
-               "qdiscs, irqbalance, WireGuard implementation): equal on hosts configured alike; value 1.")
+               "Fingerprint of the host's tuning knobs (sysctls, RPS, MTUs, rings, channels, RSS hash, NIC offloads, "
+               "IRQ affinity, qdiscs, irqbalance, WireGuard implementation): equal on hosts configured alike; value 1.")
         .Add({{"fingerprint", TuningFingerprint(std::move(lines))}}, 1);
   }
   config.Counter("wgtune_tuning_config_changes_total",

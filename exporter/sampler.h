@@ -14,6 +14,12 @@
 // success adds its knobs to the fingerprint without counting a change (its configuration became
 // known); a change of any collector's knobs after that is counted, once per sample.
 //
+// Each sample also carries wgtune_exporter_sample_timestamp_seconds: the wall-clock time at which
+// its last collector finished, so the end of the window of every rate and share in it (each
+// collector's window ends when that collector finished, at most the sample's duration earlier).
+// A scrape serves the text of the latest sample; two scrapes a sample interval apart can see the
+// same sample or two, and this is how a reader tells which.
+//
 // The rendered exposition text is built once per sample and shared with every scrape, so a
 // scrape costs no file reads. Thread safety: SampleOnce() is called from one thread (the
 // sampling loop); Exposition() may be called concurrently from any thread.
@@ -36,9 +42,10 @@ class Sampler {
   using Clock = std::function<double()>;
 
   // `constant` families (build info) are published with every sample. `interval_seconds`
-  // is named in the HELP of rate metrics.
+  // is named in the HELP of rate metrics. `unix_time` is the wall clock, Unix seconds, of the
+  // sample timestamp (std::chrono::system_clock when empty; scripted in tests).
   Sampler(std::vector<NamedCollector> collectors, Clock clock, double interval_seconds,
-          MetricSet constant = {});
+          MetricSet constant = {}, Clock unix_time = {});
 
   // Runs every collector once, computes rates against each collector's previous success,
   // and publishes the result.
@@ -74,6 +81,7 @@ class Sampler {
 
   std::vector<State> states_;
   Clock clock_;
+  Clock unix_time_;
   std::string window_text_;
   MetricSet constant_;
   double config_changes_ = 0;  // wgtune_tuning_config_changes_total

@@ -1,12 +1,15 @@
 // What ethtool(8) shows of each NIC: driver, queue channels, ring sizes, how RSS hashes UDP and
-// spreads it over the queues, and the driver's own drop and error counters.
+// spreads it over the queues, the driver's own drop and error counters, and its offloads.
 //
 // The field guide's NIC layer: channels below the vCPU count leave queues unused (§4.1); an RSS
 // hash without ports ("sd") puts every WireGuard flow between two hosts on one queue, and an
 // uneven indirection table starves some queues (§4.4); rings far below their maximum overflow
 // under bursts, which the driver counts as rx_out_of_buffer (mlx5), rx_queue_N_drops
 // (virtio_net) or in its own words (§4.6, §5.1, §5.2); ENA's *_allowance_exceeded counters are
-// AWS shaping the instance, not the host dropping. Source: SIOCETHTOOL through
+// AWS shaping the instance, not the host dropping. Offloads (ethtool -k) decide how many packets
+// the stack handles per batch: GRO, and rx-udp-gro-forwarding, which lets a host that forwards
+// (a NetBird routing peer or exit node) aggregate UDP (off by default), and the segmentation
+// offloads on the way out; each is on or off, and changeable or fixed. Source: SIOCETHTOOL through
 // exporter/ethtool/ethtool.h, asked of every interface with a bus device (a NIC, a VF, Azure's
 // synthetic NIC) and of veth pairs; other virtual interfaces (wireguard, tun, bridges) have no
 // NIC to describe. Operations a driver lacks are absent series, not errors.
@@ -40,6 +43,7 @@ struct DeviceReport {
   std::optional<uint64_t> udp4_hash;
   std::optional<uint64_t> rx_rings;
   std::optional<std::vector<uint32_t>> indirection;
+  std::optional<std::vector<EthtoolFeature>> features;
 };
 
 // How a statistic's raw name is exported, decided once per name.
@@ -54,14 +58,18 @@ class EthtoolCollector : public Collector {
       : sysfs_(context.sysfs),
         transport_(std::move(transport)),
         ethtool_(*transport_),
-        include_(CompileInclude(context.config != nullptr ? context.config->ethtool_metrics_include
-                                                          : ExporterConfig().ethtool_metrics_include)) {}
+        include_(CompileInclude("--collector.ethtool.metrics-include",
+                                context.config != nullptr ? context.config->ethtool_metrics_include
+                                                          : ExporterConfig().ethtool_metrics_include)),
+        features_include_(CompileInclude("--collector.ethtool.features-include",
+                                         context.config != nullptr ? context.config->ethtool_features_include
+                                                                   : ExporterConfig().ethtool_features_include)) {}
 
-  static Regex CompileInclude(const std::string& include) {
+  static Regex CompileInclude(const char* flag, const std::string& include) {
     try {
       return Regex(include);
     } catch (const RegexError& error) {
-      throw std::invalid_argument("--collector.ethtool.metrics-include: invalid regular expression \"" + include +
+      throw std::invalid_argument(std::string(flag) + ": invalid regular expression \"" + include +
                                   "\": " + error.what());
     }
   }
@@ -89,6 +97,12 @@ class EthtoolCollector : public Collector {
     Family indirection_share = out.Gauge("wgtune_ethtool_rss_indirection_share_ratio",
                                          "Share of the RSS indirection table's entries that steer to the receive "
                                          "queue.");
+    Family feature_enabled = out.Gauge("wgtune_ethtool_feature_enabled",
+                                       "Whether the interface's offload feature is on (1) or off (0), by the "
+                                       "kernel's name of it (ethtool -k).");
+    Family feature_changeable = out.Gauge("wgtune_ethtool_feature_changeable",
+                                          "Whether ethtool -K can change the interface's offload feature (1) or it "
+                                          "is fixed (0, ethtool -k prints [fixed]).");
 
     for (const std::string& name : ListDirectory(JoinPath(sysfs_, "class/net"))) {
       if (name == "lo") continue;
@@ -121,6 +135,14 @@ class EthtoolCollector : public Collector {
       if (report->indirection && !report->indirection->empty()) {
         AddIndirection(name, *report->indirection, report->rx_rings, indirection_entries, indirection_share);
       }
+      if (report->features) {
+        for (const EthtoolFeature& feature : *report->features) {
+          if (!FeatureIncluded(feature.name)) continue;
+          const Labels labels = {{"device", name}, {"feature", feature.name}};
+          feature_enabled.Add(labels, feature.active ? 1 : 0);
+          feature_changeable.Add(labels, feature.changeable() ? 1 : 0);
+        }
+      }
     }
   }
 
@@ -145,6 +167,7 @@ class EthtoolCollector : public Collector {
     report.udp4_hash = ethtool_.UdpV4Hash(name);
     report.indirection = ethtool_.Indirection(name);
     if (report.indirection) report.rx_rings = ethtool_.RxRings(name);
+    report.features = ethtool_.Features(name);
     if (!PathExists(dir)) return std::nullopt;
     return report;
   }
@@ -170,6 +193,14 @@ class EthtoolCollector : public Collector {
     if (series_.size() > 100000) series_.clear();  // a driver inventing names without end
     StatisticSeries series{include_.Search(raw), SplitStatisticName(raw)};
     return series_.emplace(raw, std::move(series)).first->second;
+  }
+
+  // The kernel's feature names are the same few dozen on every device: decided once each.
+  bool FeatureIncluded(const std::string& name) {
+    auto found = features_.find(name);
+    if (found != features_.end()) return found->second;
+    if (features_.size() > 10000) features_.clear();
+    return features_.emplace(name, features_include_.Search(name)).first->second;
   }
 
   // A current/maximum pair; left out when both are 0, which ethtool prints as n/a.
@@ -199,7 +230,9 @@ class EthtoolCollector : public Collector {
   std::unique_ptr<EthtoolTransport> transport_;
   Ethtool ethtool_;
   Regex include_;  // RE2, matched anywhere in the name as node_exporter's flags
+  Regex features_include_;
   std::unordered_map<std::string, StatisticSeries> series_;
+  std::unordered_map<std::string, bool> features_;  // feature name → published
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Network tuning sysctls (field guide §4.5 backlog and budget, §4.7 socket buffers, §4.8
-// congestion control and qdisc, §5.2 conntrack table size), node_exporter sysctl style.
+// congestion control and qdisc, §5.2 conntrack table size) and whether the host forwards (a
+// NetBird routing peer or exit node), node_exporter sysctl style.
 //
 // A numeric sysctl becomes the gauge wgtune_sysctl_<name, dots as underscores>; one with
 // several values gets one series per value, labelled by what the value means. The one
@@ -9,8 +10,9 @@
 // "is bbr available" as well as "is bbr in use". Source: Documentation/admin-guide/sysctl/
 // net.rst, Documentation/networking/ip-sysctl.rst, nf_conntrack-sysctl.rst.
 //
-// A sysctl the kernel does not have here (nf_conntrack not loaded; a network namespace
-// that hides it) is an absent metric; one whose value does not parse throws ParseError.
+// A sysctl the kernel does not have here (nf_conntrack not loaded; IPv6 disabled at boot; a
+// network namespace that hides it) is an absent metric; one whose value does not parse throws
+// ParseError.
 #include "exporter/sources/sysctl.h"
 
 #include <string>
@@ -66,6 +68,12 @@ const std::vector<SysctlSpec>& Sysctls() {
       {"net.ipv4.tcp_congestion_control",            SysctlKind::kWord,    {}, nullptr},
       {"net.ipv4.tcp_available_congestion_control",  SysctlKind::kWords,   {}, nullptr},
       {"net.core.default_qdisc",                     SysctlKind::kWord,    {}, nullptr},
+      // Whether the host routes mesh traffic on: a NetBird routing peer or exit node forwards
+      // (the interface of the network it routes to is then an underlay too).
+      {"net.ipv4.ip_forward",                        SysctlKind::kNumbers, {},
+       "Whether the host forwards IPv4 packets between interfaces, 1, or not, 0 (net.ipv4.ip_forward)."},
+      {"net.ipv6.conf.all.forwarding",               SysctlKind::kNumbers, {},
+       "Whether the host forwards IPv6 packets between interfaces, 1, or not, 0 (net.ipv6.conf.all.forwarding)."},
   };
   // clang-format on
   return sysctls;

@@ -15,10 +15,18 @@
 // switching between relay and direct) and live in an info metric of their own, so that a
 // change does not break the counters' series.
 //
-// An interface whose backend fails (a daemon that died and left its socket, a netlink error)
-// is logged and reported with wgtune_wireguard_interface_up 0; the collector fails only when
-// every interface failed. Private and preshared keys never reach this file: the backends
-// skip them.
+// An interface that was discovered (DEVTYPE=wireguard in its uevent, or a UAPI socket) is always
+// published from what the host shows without its backend: wgtune_wireguard_interface_info with
+// its implementation, its MTU from sysfs, and its underlay. An interface whose backend fails (a
+// daemon that died and left its socket; kernel WireGuard's netlink dump, which needs
+// CAP_NET_ADMIN, refused with EPERM to an exporter run as a user or in a container) is logged
+// and reported with wgtune_wireguard_interface_up 0: peers unknown. Then there is no public_key
+// label, no listen port, no peer count and no peer series, and the underlay is the default
+// route's device, the one the peers' traffic would take (when the device is in this network
+// namespace: a dead daemon's socket of another has none). The collector does not fail for a
+// backend, even when every one fails: what sysfs shows still serves the advisor (userspace or
+// kernel, the MTU against the underlay's). Private and preshared keys never reach this file:
+// the backends skip them.
 //
 // This is the one stateful collector. The backends report only the latest handshake's time,
 // while handshake churn (§10) needs how many there were; so the collector remembers each
@@ -169,7 +177,6 @@ class WireGuardCollector : public Collector {
 
   std::vector<InterfaceSample> ReadInterfaces() {
     std::vector<InterfaceSample> samples;
-    std::string errors;
     for (WireGuardInterface& interface : DiscoverWireGuardInterfaces(procfs_, sysfs_, uapi_dir_)) {
       InterfaceSample sample{std::move(interface), std::nullopt};
       const std::string& name = sample.interface.name;
@@ -187,18 +194,12 @@ class WireGuardCollector : public Collector {
             {{"interface", name},
              {"implementation", ImplementationName(sample.interface.implementation)},
              {"err", error.what()}});
-        errors += (errors.empty() ? "" : "; ") + std::string(error.what());
       }
       samples.push_back(std::move(sample));
     }
-    bool any_read = false;
     std::set<std::string> discovered;
-    for (const InterfaceSample& sample : samples) {
-      any_read = any_read || sample.device.has_value();
-      discovered.insert(sample.interface.name);
-    }
+    for (const InterfaceSample& sample : samples) discovered.insert(sample.interface.name);
     std::erase_if(failing_, [&](const std::string& name) { return !discovered.count(name); });
-    if (!samples.empty() && !any_read) throw IoError("no WireGuard interface could be read: " + errors);
     return samples;
   }
 
@@ -256,10 +257,10 @@ class WireGuardCollector : public Collector {
   void AddInterfaceFamilies(const std::vector<InterfaceSample>& samples, const std::optional<Routes>& routes,
                             MetricSet& out) const {
     Family up = out.Gauge("wgtune_wireguard_interface_up",
-                          "Whether the backend of the WireGuard interface answered (1) or failed (0).");
+                          "Whether the backend of the WireGuard interface answered (1) or not (0: peers unknown).");
     Family info = out.Gauge("wgtune_wireguard_interface_info",
                             "Implementation serving the WireGuard interface (kernel or userspace) and its public "
-                            "key; value 1.");
+                            "key when its backend answered; value 1.");
     Family listen_port = out.Gauge("wgtune_wireguard_listen_port", "UDP port the WireGuard interface listens on.");
     Family peers = out.Gauge("wgtune_wireguard_peers", "Number of peers of the WireGuard interface.");
     Family mtu = out.Gauge("wgtune_wireguard_mtu_bytes", "MTU of the WireGuard interface in bytes.");
@@ -272,17 +273,27 @@ class WireGuardCollector : public Collector {
       const std::string& name = sample.interface.name;
       Labels interface = {{"interface", name}};
       up.Add(interface, sample.device ? 1 : 0);
-      info.Add({{"interface", name},
-                {"implementation", ImplementationName(sample.interface.implementation)},
-                {"public_key", sample.device ? sample.device->public_key : ""}},
-               1);
+      Labels info_labels = {{"interface", name}, {"implementation", ImplementationName(sample.interface.implementation)}};
+      // A device without a private key has no public key either: the label is left out then, as
+      // when the backend did not answer.
+      if (sample.device && !sample.device->public_key.empty()) {
+        info_labels.push_back({"public_key", sample.device->public_key});
+      }
+      info.Add(std::move(info_labels), 1);
       // Not in this network namespace (a socket of another one, NetBird's netstack): no MTU.
-      if (std::optional<uint64_t> bytes = ReadMtu(name)) mtu.Add(interface, static_cast<double>(*bytes));
-      if (!sample.device) continue;
-      listen_port.Add(interface, sample.device->listen_port);
-      peers.Add(interface, static_cast<double>(sample.device->peers.size()));
+      std::optional<uint64_t> own_mtu = ReadMtu(name);
+      if (own_mtu) mtu.Add(interface, static_cast<double>(*own_mtu));
+      if (sample.device) {
+        listen_port.Add(interface, sample.device->listen_port);
+        peers.Add(interface, static_cast<double>(sample.device->peers.size()));
+      }
       if (!routes) continue;
-      std::optional<std::string> device = WireGuardUnderlay(*routes, sample.device->peers);
+      // Peers unknown (the backend did not answer): no endpoint votes, this namespace's default
+      // route decides, for a device that is in this namespace (a stale socket of another one, or
+      // of a device gone, routes nothing here).
+      if (!sample.device && !own_mtu) continue;
+      static const std::vector<WireGuardPeer> kNoPeers;
+      std::optional<std::string> device = WireGuardUnderlay(*routes, sample.device ? sample.device->peers : kNoPeers);
       if (!device) continue;
       underlay.Add({{"interface", name}, {"device", *device}}, 1);
       if (std::optional<uint64_t> bytes = ReadMtu(*device)) {

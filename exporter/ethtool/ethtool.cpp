@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -23,12 +24,13 @@ static_assert(kEthtoolGetDriverInfo == ETHTOOL_GDRVINFO && kEthtoolGetRingParam 
               kEthtoolGetStrings == ETHTOOL_GSTRINGS && kEthtoolGetStatistics == ETHTOOL_GSTATS &&
               kEthtoolGetRxFlowHash == ETHTOOL_GRXFH && kEthtoolGetRxRings == ETHTOOL_GRXRINGS &&
               kEthtoolGetStringSetInfo == ETHTOOL_GSSET_INFO && kEthtoolGetRxIndirection == ETHTOOL_GRXFHINDIR &&
-              kEthtoolGetChannels == ETHTOOL_GCHANNELS);
-static_assert(kEthtoolStringSetStatistics == ETH_SS_STATS && kEthtoolUdpV4Flow == UDP_V4_FLOW &&
-              kEthtoolStringLength == ETH_GSTRING_LEN);
+              kEthtoolGetFeatures == ETHTOOL_GFEATURES && kEthtoolGetChannels == ETHTOOL_GCHANNELS);
+static_assert(kEthtoolStringSetStatistics == ETH_SS_STATS && kEthtoolStringSetFeatures == ETH_SS_FEATURES &&
+              kEthtoolUdpV4Flow == UDP_V4_FLOW && kEthtoolStringLength == ETH_GSTRING_LEN);
 static_assert(sizeof(ethtool_drvinfo) == 196 && sizeof(ethtool_ringparam) == 36 && sizeof(ethtool_channels) == 36 &&
               sizeof(ethtool_rxnfc) == 192 && sizeof(ethtool_gstrings) == 12 && sizeof(ethtool_stats) == 8 &&
-              sizeof(ethtool_sset_info) == 16 && sizeof(ethtool_rxfh_indir) == 8);
+              sizeof(ethtool_sset_info) == 16 && sizeof(ethtool_rxfh_indir) == 8 &&
+              sizeof(ethtool_gfeatures) == 8 && sizeof(ethtool_get_features_block) == 16);
 
 namespace {
 
@@ -36,6 +38,8 @@ namespace {
 // the exporter allocate gigabytes. The kernel itself refuses more than S32_MAX / 8 statistics.
 constexpr uint32_t kMaxStatistics = 1 << 20;
 constexpr uint32_t kMaxIndirectionEntries = 1 << 16;
+// The kernel has 64 feature bits (NETDEV_FEATURE_COUNT, a u64 of features).
+constexpr uint32_t kMaxFeatures = 1 << 12;
 
 // What a command's answer looks like: how its input field is named in a recording, and for the
 // variable-length answers the header size, where the count is and how big an entry is.
@@ -63,6 +67,9 @@ constexpr CommandShape kShapes[] = {
      sizeof(ethtool_sset_info), 0, 4},
     {kEthtoolGetRxIndirection, "GRXFHINDIR", "size", offsetof(ethtool_rxfh_indir, size), 4, sizeof(ethtool_rxfh_indir),
      offsetof(ethtool_rxfh_indir, size), 4},
+    // The blocks written are the fewer of those asked for (the selector) and those announced.
+    {kEthtoolGetFeatures, "GFEATURES", "size", offsetof(ethtool_gfeatures, size), 4, sizeof(ethtool_gfeatures),
+     offsetof(ethtool_gfeatures, size), sizeof(ethtool_get_features_block)},
     {kEthtoolGetChannels, "GCHANNELS", "", 0, 0, sizeof(ethtool_channels), 0, 0},
 };
 
@@ -179,6 +186,7 @@ void CheckRecordedAnswer(const CommandShape& shape, const EthtoolRecordingKey& k
   }
   bool probe = shape.command == kEthtoolGetRxIndirection && key.selector == 0u;
   uint64_t count = EntryCount(shape, bytes);
+  if (shape.command == kEthtoolGetFeatures && key.selector) count = std::min<uint64_t>(count, *key.selector);
   if (!probe && shape.header + count * shape.entry > bytes.size()) {
     FailLine(source, number,
              what + std::to_string(count) + " entries announced, " +
@@ -445,6 +453,22 @@ std::vector<uint32_t> DecodeIndirection(std::span<const uint8_t> answer) {
   return table;
 }
 
+std::vector<EthtoolFeatureBlock> DecodeFeatures(std::span<const uint8_t> answer) {
+  CheckAnswer(answer, kEthtoolGetFeatures, sizeof(ethtool_gfeatures));
+  uint32_t size = Read32(answer, offsetof(ethtool_gfeatures, size));
+  CheckEntries(answer, kEthtoolGetFeatures, sizeof(ethtool_gfeatures), size, sizeof(ethtool_get_features_block),
+               "feature blocks");
+  std::vector<EthtoolFeatureBlock> blocks(size);
+  for (uint32_t i = 0; i < size; ++i) {
+    size_t at = sizeof(ethtool_gfeatures) + size_t{i} * sizeof(ethtool_get_features_block);
+    blocks[i].available = Read32(answer, at + offsetof(ethtool_get_features_block, available));
+    blocks[i].requested = Read32(answer, at + offsetof(ethtool_get_features_block, requested));
+    blocks[i].active = Read32(answer, at + offsetof(ethtool_get_features_block, active));
+    blocks[i].never_changed = Read32(answer, at + offsetof(ethtool_get_features_block, never_changed));
+  }
+  return blocks;
+}
+
 std::string FlowHashFields(uint64_t rxh_bits) {
   // Spelled out rather than RXH_*: RXH_DISCARD is (1 << 31), a negative int that would widen
   // to the upper 33 bits; RXH_GTP_TEID (1 << 8) is newer than most uapi headers.
@@ -602,6 +626,48 @@ std::optional<std::vector<EthtoolStatistic>> Ethtool::Statistics(const std::stri
   std::vector<EthtoolStatistic> statistics(*count);
   for (size_t i = 0; i < *count; ++i) statistics[i] = {std::move(names[i]), values[i]};
   return statistics;
+}
+
+std::optional<std::vector<EthtoolFeature>> Ethtool::Features(const std::string& ifname) {
+  std::vector<uint8_t> info = Request(kEthtoolGetStringSetInfo, sizeof(ethtool_sset_info) + sizeof(uint32_t));
+  Write64(info, offsetof(ethtool_sset_info, sset_mask), uint64_t{1} << ETH_SS_FEATURES);
+  if (!Ask(ifname, info)) return std::nullopt;
+  std::optional<uint32_t> count = DecodeStringSetCount(info, ETH_SS_FEATURES);
+  if (!count) return std::nullopt;
+  if (*count == 0) return std::vector<EthtoolFeature>();
+  if (*count > kMaxFeatures) {
+    throw ParseError("ethtool GSSET_INFO answer: " + std::to_string(*count) + " features on " + ifname +
+                     ", more than any kernel has");
+  }
+  // As for statistics, the kernel writes its own count of names whatever the buffer holds.
+  size_t capacity = size_t{*count} * 2 + 64;
+  std::vector<uint8_t> strings(sizeof(ethtool_gstrings) + capacity * ETH_GSTRING_LEN, 0);
+  Write32(strings, 0, kEthtoolGetStrings);
+  Write32(strings, offsetof(ethtool_gstrings, string_set), ETH_SS_FEATURES);
+  Write32(strings, offsetof(ethtool_gstrings, len), *count);
+  if (!Ask(ifname, strings)) return std::nullopt;
+  std::vector<std::string> names = DecodeStrings(strings);
+  if (names.size() != *count) return std::nullopt;
+
+  // The kernel writes at most the blocks asked for, so the buffer is exactly that big.
+  const uint32_t words = (*count + 31) / 32;
+  std::vector<uint8_t> state =
+      Request(kEthtoolGetFeatures, sizeof(ethtool_gfeatures) + size_t{words} * sizeof(ethtool_get_features_block));
+  Write32(state, offsetof(ethtool_gfeatures, size), words);
+  if (!Ask(ifname, state)) return std::nullopt;
+  // A kernel that needs another number of blocks than its names fill does not describe them.
+  if (Read32(state, offsetof(ethtool_gfeatures, size)) != words) return std::nullopt;
+  std::vector<EthtoolFeatureBlock> blocks = DecodeFeatures(state);
+
+  std::vector<EthtoolFeature> features;
+  for (uint32_t i = 0; i < *count; ++i) {
+    if (names[i].empty()) continue;  // a bit without a feature
+    const EthtoolFeatureBlock& block = blocks[i / 32];
+    const uint32_t bit = uint32_t{1} << (i % 32);
+    features.push_back({std::move(names[i]), (block.available & bit) != 0, (block.requested & bit) != 0,
+                        (block.active & bit) != 0, (block.never_changed & bit) != 0});
+  }
+  return features;
 }
 
 std::optional<uint64_t> Ethtool::UdpV4Hash(const std::string& ifname) {

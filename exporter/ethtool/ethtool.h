@@ -2,7 +2,8 @@
 //
 // ethtool(8)'s view of a NIC is the field guide's first layer: the queues it runs (ethtool -l,
 // §4.1), how RSS spreads UDP flows over them (ethtool -n rx-flow-hash udp4 and -x, §4.4), its
-// ring sizes (ethtool -g, §4.6) and the driver's drop counters (ethtool -S, §5.1, §5.2).
+// ring sizes (ethtool -g, §4.6), the driver's drop counters (ethtool -S, §5.1, §5.2) and its
+// offloads (ethtool -k: GRO, UDP GRO forwarding, segmentation offloads).
 // These are not files: the kernel answers ioctls on a socket. As node_exporter does with
 // collector/ethtool_linux.go, the exporter reaches them through a small interface:
 //
@@ -25,7 +26,18 @@
 //   GSTATS      struct ethtool_stats {u32 cmd, n_stats; u64 data[n_stats]}.
 //   GRXFHINDIR  struct ethtool_rxfh_indir {u32 cmd, size; u32 ring_index[size]}: asked with size 0
 //               the kernel writes only the table's size; asked with that size, the table.
+//   GFEATURES   struct ethtool_gfeatures {u32 cmd, size; ethtool_get_features_block features[]},
+//               a block {u32 available, requested, active, never_changed} per 32 features: the
+//               kernel writes the size it needs (ETHTOOL_DEV_FEATURE_WORDS) and as many blocks
+//               as the caller asked for, at most that many (net/ethtool/ioctl.c).
 //   GRXFH, GRXRINGS  struct ethtool_rxnfc (192 bytes): the answer is the u64 `data` at offset 8.
+//
+// Features have names like statistics, string set ETH_SS_FEATURES: the kernel's
+// netdev_features_strings (net/ethtool/common.c), one per feature bit, "" for a bit without a
+// feature (removed ones: tx-lockless in 6.12, netns-local later). The table is the kernel's, the
+// same for every device, and changes between kernel versions: bits move (6.18 inserted
+// tx-tcp-accecn-segmentation) and features appear (rx-udp-gro-forwarding in 5.12), so a
+// feature is known by its name, never by its bit; one the kernel does not name is absent.
 //
 // The statistics counts are the driver's count *now*: GSTRINGS and GSTATS ignore the count the
 // caller passes, write as many entries as the driver has at that moment, and report that number.
@@ -55,9 +67,11 @@ inline constexpr uint32_t kEthtoolGetRxFlowHash = 0x29;     // ETHTOOL_GRXFH
 inline constexpr uint32_t kEthtoolGetRxRings = 0x2d;        // ETHTOOL_GRXRINGS
 inline constexpr uint32_t kEthtoolGetStringSetInfo = 0x37;  // ETHTOOL_GSSET_INFO
 inline constexpr uint32_t kEthtoolGetRxIndirection = 0x38;  // ETHTOOL_GRXFHINDIR
+inline constexpr uint32_t kEthtoolGetFeatures = 0x3a;       // ETHTOOL_GFEATURES
 inline constexpr uint32_t kEthtoolGetChannels = 0x3c;       // ETHTOOL_GCHANNELS
 
 inline constexpr uint32_t kEthtoolStringSetStatistics = 1;  // ETH_SS_STATS
+inline constexpr uint32_t kEthtoolStringSetFeatures = 4;    // ETH_SS_FEATURES
 inline constexpr uint32_t kEthtoolUdpV4Flow = 0x02;         // UDP_V4_FLOW
 inline constexpr size_t kEthtoolStringLength = 32;          // ETH_GSTRING_LEN
 
@@ -104,7 +118,8 @@ class SocketEthtoolTransport : public EthtoolTransport {
 //
 // One line per distinct request: the command's name as in ethtool.h without ETHTOOL_, then for
 // the commands whose answer depends on an input field that field as name=decimal (GSSET_INFO
-// sset_mask, GSTRINGS string_set, GRXFH flow_type, GRXFHINDIR size; nothing for the others),
+// sset_mask, GSTRINGS string_set, GRXFH flow_type, GRXFHINDIR size, GFEATURES size; nothing for
+// the others),
 // then either the answer struct as hex bytes in host byte order (whitespace between bytes is
 // allowed and ignored) or `errno N`, the positive errno the kernel returned. A later line for
 // the same request replaces an earlier one.
@@ -129,7 +144,8 @@ EthtoolRecordingKey EthtoolRequestKey(std::span<const uint8_t> request);
 // unknown command name, a missing or unexpected selector, odd or non-hex digits, an errno
 // that is not one number from 1 to 4095, a line without an answer, and an answer the kernel
 // could not have given: shorter than the command's struct, carrying another command, or with
-// fewer entries than its count announces (the size-0 GRXFHINDIR excepted).
+// fewer entries than its count announces (the size-0 GRXFHINDIR excepted; GFEATURES holds the
+// blocks asked for, at most the size it announces).
 EthtoolRecording ParseEthtoolRecording(std::string_view source, std::string_view text);
 
 // Writes a recording in the format above, one line per key in key order, after a comment
@@ -232,6 +248,17 @@ uint32_t DecodeIndirectionSize(std::span<const uint8_t> answer);
 // GRXFHINDIR: the table, ring_index[size]. Throws when size × 4 bytes do not follow the header.
 std::vector<uint32_t> DecodeIndirection(std::span<const uint8_t> answer);
 
+// GFEATURES: one block of 32 features' masks; feature i is bit i % 32 of block i / 32.
+struct EthtoolFeatureBlock {
+  uint32_t available = 0;      // changeable on this device (dev->hw_features)
+  uint32_t requested = 0;      // asked for (dev->wanted_features)
+  uint32_t active = 0;         // on now (dev->features)
+  uint32_t never_changed = 0;  // changeable on no device (NETIF_F_NEVER_CHANGE)
+};
+// GFEATURES: `size` blocks, the size the answer announces. Throws when size × 16 bytes do not
+// follow the header.
+std::vector<EthtoolFeatureBlock> DecodeFeatures(std::span<const uint8_t> answer);
+
 // The RXH_* bits of a GRXFH answer in ethtool -N's letters, in bit order: m (L2 destination),
 // v (VLAN), t (L3 protocol), s (IP source), d (IP destination), f (L4 bytes 0-1, the source
 // port), n (L4 bytes 2-3, the destination port), e (GTP TEID), r (discard). "sd" hashes on the
@@ -269,6 +296,18 @@ struct EthtoolStatistic {
   uint64_t value = 0;
 };
 
+// One feature as ethtool -k shows it.
+struct EthtoolFeature {
+  std::string name;  // the kernel's name: "rx-gro", "rx-udp-gro-forwarding", "tx-udp-segmentation"
+  bool available = false;
+  bool requested = false;
+  bool active = false;  // on (ethtool -k "on")
+  bool never_changed = false;
+  // Whether ethtool -K can change it: available and not never_changed. ethtool -k prints
+  // "[fixed]" for the others.
+  bool changeable() const { return available && !never_changed; }
+};
+
 // Each call returns nullopt when the operation is absent for this interface: the transport
 // answered EOPNOTSUPP, EINVAL, ENODEV (the interface went away) or EPERM. Any other errno
 // throws IoError; an answer that is not what the command returns throws ParseError. The
@@ -293,6 +332,11 @@ class Ethtool {
   // GRXFHINDIR: the RSS indirection table, entry → receive queue. nullopt also when the table
   // changed size between the two calls.
   std::optional<std::vector<uint32_t>> Indirection(const std::string& ifname);
+
+  // ethtool -k: GSSET_INFO for the number of feature bits, GSTRINGS for their names, GFEATURES
+  // for their state, in bit order, bits without a name left out. nullopt also when the counts
+  // disagree (GSTRINGS names another number of bits, GFEATURES another number of blocks).
+  std::optional<std::vector<EthtoolFeature>> Features(const std::string& ifname);
 
  private:
   // Sends the request in `buffer`; false when the operation is absent, throws on other errors.

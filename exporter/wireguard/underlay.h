@@ -34,7 +34,9 @@ std::optional<std::string> EndpointRouteInterface(const Routes& routes, std::str
 // routed through; on a tie the default route's device if it is among the tied, else the
 // first by name. Endpoints on loopback do not vote: a relayed peer's traffic leaves through
 // whatever carries the relay connection, which the WireGuard side cannot see. With no voting
-// peer, the default route's device; nullopt when there is none either.
+// peer (no endpoint known yet, or no peers known: an interface whose backend could not be read
+// is asked with none), the default route's device, the one the peers' traffic would take;
+// nullopt when there is none either.
 std::optional<std::string> WireGuardUnderlay(const Routes& routes, const std::vector<WireGuardPeer>& peers);
 
 }  // namespace wgtune

@@ -1,11 +1,12 @@
 // The whole exporter over a fixture host, compared with a golden /metrics file.
 //
 // tests/fixtures/e2e/sample1 is a host at the first sample; sample2 holds only the files
-// whose counters changed 5 s later. Beside /proc and /sys the tree holds recorded ethtool
-// answers (ethtool/), kernel WireGuard dumps and the qdisc dump (netlink/, make_wireguard_dumps.py). The test copies sample1 to a temporary root, samples,
+// whose counters changed 5 s later. Beside /proc, /sys and /lib/modules the tree holds recorded
+// ethtool answers (ethtool/, make_recordings.py), kernel WireGuard dumps and the qdisc dump
+// (netlink/, make_wireguard_dumps.py). The test copies sample1 to a temporary root, samples,
 // copies sample2 over it, samples again, and compares the full exposition with
-// tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clock is
-// scripted, so rates and durations are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
+// tests/fixtures/e2e/golden.prom (raw counters, rates, shares, self metrics). The clocks are
+// scripted, so rates, durations and the sample timestamp are exact. WGTUNE_UPDATE_GOLDEN=1 rewrites the golden file.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -41,6 +42,7 @@ std::string RunTwoSamples(const fs::path& root) {
   ExporterConfig config;
   config.procfs = (root / "proc").string();
   config.sysfs = (root / "sys").string();
+  config.rootfs = root.string();  // lib/modules
   config.processes = {"irqbalance", "wireguard-go"};
   // Sources that are not files replay recordings kept in the fixture tree; no userspace
   // WireGuard socket of this machine may join in.
@@ -51,7 +53,8 @@ std::string RunTwoSamples(const fs::path& root) {
   for (const CollectorInfo& info : AllCollectors()) config.collectors[info.name] = true;
 
   double now = 0;  // seconds since the first sample; the wall clock reads 1764050000 + now
-  Sampler sampler(CreateEnabledCollectors(config, [&now] { return 1764050000.0 + now; }), [&now] { return now; }, 5);
+  auto unix_time = [&now] { return 1764050000.0 + now; };
+  Sampler sampler(CreateEnabledCollectors(config, unix_time), [&now] { return now; }, 5, {}, unix_time);
   CopyTree(kFixtures / "sample1", root);
   sampler.SampleOnce();
   now = 5;

@@ -37,7 +37,8 @@ def start_exporter(root, log_path):
     log = open(log_path, 'w')
     process = subprocess.Popen(
         [exporter, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
-         '--path.sysfs=' + root + '/sys', '--collector.ethtool.replay-dir=' + root + '/ethtool',
+         '--path.sysfs=' + root + '/sys', '--path.rootfs=' + root,
+         '--collector.ethtool.replay-dir=' + root + '/ethtool',
          '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
          '--collector.qdisc.replay-dir=' + root + '/netlink',
          '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=3',

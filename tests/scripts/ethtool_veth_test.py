@@ -4,9 +4,11 @@
 What the fixtures cannot show: that SocketEthtoolTransport's structs and the kernel's agree.
 Creates a namespace with a veth pair of 4 queues, sets 2 rx and 2 tx channels with ethtool -L,
 runs the real exporter inside the namespace and compares its driver info, channels and
-statistics with what ethtool(8) -i, -l and -S print there; operations veth lacks (rings,
-RSS) must be absent. Then sets 1 rx and 1 tx channel while the exporter runs: the statistics
-of queue 1 must go away, the rest stay. Removes the namespace in any case.
+statistics with what ethtool(8) -i, -l and -S print there, and every feature (on or off,
+changeable or [fixed]) with what ethtool -k prints; operations veth lacks (rings, RSS) must be
+absent. Then sets 1 rx and 1 tx channel while the exporter runs: the statistics of queue 1 must
+go away, the rest stay. Then turns rx-udp-gro-forwarding on with ethtool -K: the exporter must
+follow, and ethtool -k again. Removes the namespace in any case.
 Needs root and ethtool(8). Exits 77 (skipped) when not root.
 Usage: ethtool_veth_test.py BINARY
 """
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from exposition import parse, stop, wait_for
 
@@ -80,6 +83,38 @@ def ethtool_statistics(dev):
     return stats
 
 
+# ethtool -k prints some features by their legacy ethtool names (ethtool's off_flag_def), the
+# others as the kernel names them. Legacy names that stand for several features (tx-checksumming,
+# scatter-gather, tcp-segmentation-offload) are followed by their features, indented: those count.
+LEGACY_FEATURE_NAMES = {
+    'rx-checksumming': 'rx-checksum', 'generic-segmentation-offload': 'tx-generic-segmentation',
+    'generic-receive-offload': 'rx-gro', 'large-receive-offload': 'rx-lro', 'rx-vlan-offload': 'rx-vlan-hw-parse',
+    'tx-vlan-offload': 'tx-vlan-hw-insert', 'ntuple-filters': 'rx-ntuple-filter', 'receive-hashing': 'rx-hashing',
+}
+LEGACY_GROUPS = {'tx-checksumming', 'scatter-gather', 'tcp-segmentation-offload'}
+
+
+def ethtool_features(dev):
+    """ethtool -k → {kernel name: (enabled, changeable)}; "off [fixed]", "on [requested off]"."""
+    features = {}
+    for line in in_ns('ethtool', '-k', dev).splitlines()[1:]:
+        name, _, state = line.strip().partition(': ')
+        if not line.startswith('\t') and name in LEGACY_GROUPS:
+            continue
+        words = state.split()
+        assert words and words[0] in ('on', 'off'), line
+        features[LEGACY_FEATURE_NAMES.get(name, name)] = (1.0 if words[0] == 'on' else 0.0,
+                                                          0.0 if '[fixed]' in state else 1.0)
+    return features
+
+
+def features_of(samples, dev):
+    enabled = served(samples, 'wgtune_ethtool_feature_enabled', device=dev)
+    changeable = served(samples, 'wgtune_ethtool_feature_changeable', device=dev)
+    assert set(enabled) == set(changeable), set(enabled) ^ set(changeable)
+    return {dict(k)['feature']: (v, changeable[k]) for k, v in enabled.items()}
+
+
 def served(samples, family, **labels):
     """{other labels: value} of a family's series that carry `labels`."""
     found = {}
@@ -118,7 +153,8 @@ try:
     with open(log_path, 'w') as log:
         process = subprocess.Popen(
             ['ip', 'netns', 'exec', NS, binary, '--web.listen-address=127.0.0.1:0', '--sample.interval=0.5',
-             '--collector.ethtool', '--collector.ethtool.metrics-include=.*'], stderr=log)
+             '--collector.ethtool', '--collector.ethtool.metrics-include=.*',
+             '--collector.ethtool.features-include=.*'], stderr=log)
     port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
                     'the listening log line').group(1)
     url = 'http://127.0.0.1:%s/metrics' % port
@@ -138,6 +174,9 @@ try:
         # No traffic in the namespace: the counters ethtool prints now are the ones sampled.
         assert statistics_of(samples, dev) == ethtool_statistics(dev), \
             (statistics_of(samples, dev), ethtool_statistics(dev))
+        # Every feature ethtool -k shows, by the kernel's name, and nothing else.
+        assert features_of(samples, dev) == ethtool_features(dev), \
+            sorted(set(features_of(samples, dev).items()) ^ set(ethtool_features(dev).items()))
         # veth has no rings and no RSS: absent, not errors.
         for family in ('wgtune_ethtool_ring_entries', 'wgtune_ethtool_udp4_hash_fields_info',
                        'wgtune_ethtool_rss_indirection_entries'):
@@ -158,7 +197,29 @@ try:
         assert samples.get(('wgtune_scrape_collector_success', frozenset({('collector', 'ethtool')}))) == 1
     else:
         print('ethtool_veth_test: ethtool -L not supported on veth here; channel change not tested')
-    print('ethtool_veth_test: ok (%d statistics of %s compared)' % (len(statistics_of(samples, A)), A))
+
+    # UDP GRO forwarding, off on every device until set, and a feature veth can never change.
+    features = features_of(samples, A)
+    assert features['rx-udp-gro-forwarding'] == (0, 1), features.get('rx-udp-gro-forwarding')
+    fixed = sorted(name for name, (_, changeable) in features.items() if not changeable)
+    assert 'rx-gro-hw' in fixed and 'vlan-challenged' in fixed, fixed
+    in_ns('ethtool', '-K', A, 'rx-udp-gro-forwarding', 'on')
+    samples = wait_for(lambda: (lambda s: s if features_of(s, A).get('rx-udp-gro-forwarding') == (1, 1) else None)(
+        parse(fetch_in_ns(url))), 10, 'rx-udp-gro-forwarding on')
+    assert features_of(samples, A) == ethtool_features(A), \
+        sorted(set(features_of(samples, A).items()) ^ set(ethtool_features(A).items()))
+    assert features_of(samples, B)['rx-udp-gro-forwarding'] == (0, 1)  # the peer is a device of its own
+    # A fixed feature cannot be turned on, and stays off in the samples taken after the attempt.
+    stamp = ('wgtune_exporter_sample_timestamp_seconds', frozenset())
+    assert subprocess.run(['ip', 'netns', 'exec', NS, 'ethtool', '-K', A, 'rx-gro-hw', 'on'],
+                          capture_output=True).returncode != 0
+    tried = time.time()
+    samples = wait_for(lambda: (lambda s: s if s[stamp] > tried else None)(parse(fetch_in_ns(url))), 10,
+                       'a sample after ethtool -K rx-gro-hw on')
+    assert features_of(samples, A)['rx-gro-hw'] == (0, 0)
+    assert samples.get(('wgtune_scrape_collector_success', frozenset({('collector', 'ethtool')}))) == 1
+    print('ethtool_veth_test: ok (%d statistics and %d features of %s compared, %d fixed)' %
+          (len(statistics_of(samples, A)), len(features), A, len(fixed)))
 finally:
     if process is not None:
         stop(process)

@@ -4,8 +4,8 @@
 Checks what only the running program shows: the first sample is served before any rate
 exists; after the counters change, raw counters equal the golden file's and every rate and
 share series of the golden file is served; a malformed file fails one collector for one
-sample and the exporter recovers; promtool accepts the output; build info and the landing
-page are there; SIGTERM stops it cleanly.
+sample and the exporter recovers; promtool accepts the output; build info, the sample timestamp
+(the wall clock, one value per sample) and the landing page are there; SIGTERM stops it cleanly.
 Usage: exporter_http_test.py BINARY SOURCE_DIR
 """
 import os
@@ -14,13 +14,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from exposition import fetch, parse, stop, wait_for
 
 binary, source = sys.argv[1], sys.argv[2]
 fixtures = os.path.join(source, 'tests/fixtures/e2e')
 # Computed values that depend on this run's timing (the sample interval, the wall clock).
-VOLATILE = ('_per_second', '_ratio', '_duration_seconds', '_age_seconds')
+VOLATILE = ('_per_second', '_ratio', '_duration_seconds', '_age_seconds', '_sample_timestamp_seconds')
+TIMESTAMP = ('wgtune_exporter_sample_timestamp_seconds', frozenset())
 
 
 def copy_tree(src, dst):
@@ -30,10 +32,11 @@ def copy_tree(src, dst):
 with tempfile.TemporaryDirectory() as root:
     copy_tree(os.path.join(fixtures, 'sample1'), root)
     log_path = os.path.join(root, 'exporter.log')
+    started = time.time()
     with open(log_path, 'w') as log:
         process = subprocess.Popen(
             [binary, '--web.listen-address=127.0.0.1:0', '--path.procfs=' + root + '/proc',
-             '--path.sysfs=' + root + '/sys',
+             '--path.sysfs=' + root + '/sys', '--path.rootfs=' + root,
              '--collector.ethtool.replay-dir=' + root + '/ethtool',
              '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
              '--collector.qdisc.replay-dir=' + root + '/netlink',
@@ -53,6 +56,13 @@ with tempfile.TemporaryDirectory() as root:
         # The interval its rates are computed over, as given on the command line.
         assert parse(first).get(('wgtune_exporter_sample_interval_seconds', frozenset())) == 2, \
             'wgtune_exporter_sample_interval_seconds is not the --sample.interval of 2 s'
+        # The wall-clock time of the sample served: the first one, taken before the server listened.
+        stamp = parse(first)[TIMESTAMP]
+        assert started <= stamp <= time.time(), (started, stamp, time.time())
+        # The next sample's, one --sample.interval later.
+        later = wait_for(lambda: (lambda t: t if t != stamp else None)(parse(fetch(url + '/metrics'))[TIMESTAMP]),
+                         10, 'a second sample')
+        assert 1.5 < later - stamp < 3, (stamp, later)
 
         copy_tree(os.path.join(fixtures, 'sample2'), root)
         golden = parse(open(os.path.join(fixtures, 'golden.prom')).read())

@@ -59,7 +59,7 @@ with tempfile.TemporaryDirectory() as root:
          '--collector.netstat', '--collector.conntrack'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ours = subprocess.Popen(
-        [binary, '--path.procfs=' + root + '/proc', '--path.sysfs=' + root + '/sys',
+        [binary, '--path.procfs=' + root + '/proc', '--path.sysfs=' + root + '/sys', '--path.rootfs=' + root,
          '--collector.ethtool.replay-dir=' + root + '/ethtool',
          '--collector.wireguard.netlink-replay-dir=' + root + '/netlink', '--wireguard.uapi-dir=' + root + '/run/wireguard',
          '--web.listen-address=127.0.0.1:%d' % our_port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,8 +11,11 @@ Checks: host 1's interface is served by the userspace implementation; with the t
 stopped, a scrape taken after a `wg show dump` has the dump's public key, listen port,
 per-peer bytes and latest handshake; the underlay is the veth the peer's endpoint routes
 through, with both MTUs; the private keys (base64 and hex) are nowhere in /metrics nor in the
-exporter's log; a daemon killed with SIGKILL leaves a stale socket that shows as
-interface_up 0 while the collector keeps serving host 1; SIGTERM stops the exporter cleanly.
+exporter's log; an exporter run as nobody, which the root-only UAPI socket refuses, still
+publishes host 1's interface from sysfs (userspace, its MTU, the default route's eth0 as the
+underlay) with interface_up 0 and no peer series, and does not fail; a daemon killed with
+SIGKILL leaves a stale socket that shows as interface_up 0 while the collector keeps serving
+host 1; SIGTERM stops the exporter cleanly.
 
 Needs root, iproute2, wireguard-tools, wireguard-go and iperf3. The lab removes everything it
 created (namespaces, daemons, sockets), on failure and SIGTERM too; traffic stays inside the
@@ -116,6 +119,31 @@ def main():
                 secrets += [mesh.private_key(i), base64.b64decode(mesh.private_key(i)).hex()]
             for secret in secrets:
                 assert secret not in text, 'a private key in /metrics'
+
+            # The same host to an exporter without root (run as a user, in a container): the UAPI
+            # socket is root's, the backend cannot be read, and what the host shows still is.
+            user_log = os.path.join(work, 'exporter-nobody.log')
+            with open(user_log, 'w') as log:
+                unprivileged = subprocess.Popen(
+                    ['ip', 'netns', 'exec', mesh.namespace(1), 'setpriv', '--reuid=65534', '--regid=65534',
+                     '--clear-groups', binary, '--web.listen-address=127.0.0.1:0',
+                     '--wireguard.uapi-dir=' + wglab.UAPI_DIR, '--sample.interval=%s' % SAMPLE_INTERVAL],
+                    stderr=log)
+            try:
+                user_port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(user_log).read()), 10,
+                                     "the unprivileged exporter's listening log line")
+                user = parse(fetch_in(mesh, 'http://127.0.0.1:%s/metrics' % user_port.group(1)))
+                assert 'permission denied' in open(user_log).read().lower(), open(user_log).read()
+                assert value(user, 'wgtune_scrape_collector_success', collector='wireguard') == 1
+                assert value(user, 'wgtune_wireguard_interface_up', interface=wg_a) == 0
+                assert value(user, 'wgtune_wireguard_interface_info', interface=wg_a, implementation='userspace') == 1
+                assert value(user, 'wgtune_wireguard_mtu_bytes', interface=wg_a) == mesh.mtu
+                assert value(user, 'wgtune_wireguard_underlay_info', interface=wg_a, device='eth0') == 1
+                assert value(user, 'wgtune_wireguard_underlay_mtu_bytes', interface=wg_a, device='eth0') == 1500
+                assert value(user, 'wgtune_wireguard_peers', interface=wg_a) is None
+                assert not [k for k in user if k[0].startswith('wgtune_wireguard_peer_')], 'peer series without a backend'
+            finally:
+                assert stop(unprivileged) == 0, 'the unprivileged exporter did not stop cleanly'
 
             # A daemon that dies hard leaves its socket behind: down, and the collector goes on.
             mesh.daemon(2).kill()

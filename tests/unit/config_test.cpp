@@ -28,6 +28,8 @@ TEST(ExporterConfigTest, DefaultsFollowNodeExporter) {
   EXPECT_EQ(config.telemetry_path, "/metrics");
   EXPECT_EQ(config.procfs, "/proc");
   EXPECT_EQ(config.sysfs, "/sys");
+  EXPECT_EQ(config.rootfs, "/");
+  EXPECT_EQ(config.kernel_modules, "sch_fq,sch_fq_codel,sch_cake,tcp_bbr,wireguard");
   EXPECT_EQ(config.wireguard_uapi_dir, "/var/run/wireguard");
   EXPECT_EQ(config.sample_interval_seconds, 5);
   EXPECT_TRUE(config.collectors.at("softnet"));
@@ -37,12 +39,15 @@ TEST(ExporterConfigTest, DefaultsFollowNodeExporter) {
 TEST(ExporterConfigTest, FlagsSetEverySetting) {
   ExporterConfig config;
   ASSERT_EQ(Parse({"--web.listen-address=127.0.0.1:1", "--path.procfs", "/fixture/proc", "--path.sysfs=/fixture/sys",
-                   "--sample.interval=1.5", "--no-collector.softnet", "--log.format=json"},
+                   "--path.rootfs=/fixture", "--collector.kernel.modules=wireguard", "--sample.interval=1.5",
+                   "--no-collector.softnet", "--log.format=json"},
                   config),
             -1);
   EXPECT_EQ(config.listen_address, "127.0.0.1:1");
   EXPECT_EQ(config.procfs, "/fixture/proc");
   EXPECT_EQ(config.sysfs, "/fixture/sys");
+  EXPECT_EQ(config.rootfs, "/fixture");
+  EXPECT_EQ(config.kernel_modules, "wireguard");
   EXPECT_EQ(config.sample_interval_seconds, 1.5);
   EXPECT_FALSE(config.collectors.at("softnet"));
   EXPECT_TRUE(config.collectors.at("cpu"));
@@ -56,6 +61,7 @@ listen-address = "127.0.0.1:2"
 telemetry-path = "/m"
 [path]
 procfs = "/file/proc"
+rootfs = "/host"
 [sample]
 interval = 2
 [collector]
@@ -71,6 +77,24 @@ include = "^nic[0-9]+$"
   EXPECT_EQ(config.sample_interval_seconds, 2);
   EXPECT_FALSE(config.collectors.at("conntrack"));
   EXPECT_EQ(config.interrupts_include, "^nic[0-9]+$");
+  EXPECT_EQ(config.rootfs, "/host");
+  ExporterConfig modules;
+  ASSERT_EQ(Parse({"--config.file", WriteTemp("[collector.kernel]\nmodules = \"sch_fq,tcp_bbr\"\n")}, modules), -1);
+  EXPECT_EQ(modules.kernel_modules, "sch_fq,tcp_bbr");
+}
+
+TEST(ExporterConfigTest, EthtoolFeaturesIncludeByFlagAndToml) {
+  ExporterConfig defaults;
+  ASSERT_EQ(Parse({}, defaults), -1);
+  EXPECT_EQ(defaults.ethtool_features_include,
+            "^(rx-gro|rx-gro-hw|rx-gro-list|rx-udp-gro-forwarding|tx-generic-segmentation|tx-udp-segmentation|"
+            "tx-tcp-segmentation)$");
+  ExporterConfig flag;
+  ASSERT_EQ(Parse({"--collector.ethtool.features-include=^rx-"}, flag), -1);
+  EXPECT_EQ(flag.ethtool_features_include, "^rx-");
+  ExporterConfig file;
+  ASSERT_EQ(Parse({"--config.file", WriteTemp("[collector.ethtool]\nfeatures-include = \"gro\"\n")}, file), -1);
+  EXPECT_EQ(file.ethtool_features_include, "gro");
 }
 
 TEST(ExporterConfigTest, BadInputIsRefusedWithAnExitCode) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +107,22 @@ std::vector<uint8_t> StatisticsAnswer(const std::vector<uint64_t>& values) {
 
 std::vector<uint8_t> RxnfcAnswer(uint32_t command, uint32_t flow_type, uint64_t data) {
   return Bytes().U32(command).U32(flow_type).U64(data).Zeros(176);
+}
+
+std::vector<uint8_t> FeatureStringsAnswer(const std::vector<std::string>& names) {
+  Bytes bytes;
+  bytes.U32(0x1b).U32(4).U32(static_cast<uint32_t>(names.size()));
+  for (const std::string& name : names) bytes.Text(name, 32);
+  return bytes;
+}
+
+// GFEATURES: `size` as the kernel announces it, then the blocks {available, requested, active,
+// never_changed}.
+std::vector<uint8_t> FeaturesAnswer(uint32_t size, const std::vector<std::array<uint32_t, 4>>& blocks) {
+  Bytes bytes;
+  bytes.U32(0x3a).U32(size);
+  for (const auto& block : blocks) bytes.U32(block[0]).U32(block[1]).U32(block[2]).U32(block[3]);
+  return bytes;
 }
 
 std::vector<uint8_t> IndirectionAnswer(const std::vector<uint32_t>& table) {
@@ -223,6 +240,23 @@ TEST(EthtoolDecodeTest, RxnfcAndIndirection) {
   EXPECT_THROW(DecodeIndirectionSize(Bytes().U32(0x38).Take(4)), ParseError);
 }
 
+TEST(EthtoolDecodeTest, Features) {
+  std::vector<EthtoolFeatureBlock> blocks =
+      DecodeFeatures(FeaturesAnswer(2, {{0x4001, 0x4000, 0x4021, 0x3400}, {0x8000002, 0, 0x2, 0}}));
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].available, 0x4001u);
+  EXPECT_EQ(blocks[0].requested, 0x4000u);
+  EXPECT_EQ(blocks[0].active, 0x4021u);
+  EXPECT_EQ(blocks[0].never_changed, 0x3400u);
+  EXPECT_EQ(blocks[1].available, 0x8000002u);
+  EXPECT_EQ(blocks[1].active, 0x2u);
+  EXPECT_EQ(DecodeFeatures(FeaturesAnswer(0, {})).size(), 0u);
+  EXPECT_THROW(DecodeFeatures({}), ParseError);                          // empty input
+  EXPECT_THROW(DecodeFeatures(Bytes().U32(0x3a).Take(4)), ParseError);   // no size
+  EXPECT_THROW(DecodeFeatures(FeaturesAnswer(2, {{1, 1, 1, 0}})), ParseError);  // fewer blocks than announced
+  EXPECT_THROW(DecodeFeatures(Bytes().U32(0x3b).U32(0).Vec()), ParseError);  // another command's answer
+}
+
 TEST(EthtoolDecodeTest, FlowHashFields) {
   struct Case {
     uint64_t bits;
@@ -251,6 +285,9 @@ TEST(EthtoolDecodeTest, AnswerLength) {
   // The size-0 probe of GRXFHINDIR: the header announces 128 entries the buffer has no room for.
   EXPECT_EQ(EthtoolAnswerLength(Bytes().U32(0x38).U32(128).Vec()), 8u);
   EXPECT_EQ(EthtoolAnswerLength(ChannelsAnswer(8, 4)), 36u);
+  // GFEATURES asked for one block of the kernel's two: the header says 2, the buffer holds 1.
+  EXPECT_EQ(EthtoolAnswerLength(FeaturesAnswer(2, {{1, 1, 1, 0}})), 8u + 16);
+  EXPECT_EQ(EthtoolAnswerLength(FeaturesAnswer(2, {{1, 1, 1, 0}, {0, 0, 0, 0}})), 8u + 2 * 16);
   EXPECT_EQ(EthtoolAnswerLength({}), 0u);
 }
 
@@ -351,6 +388,12 @@ TEST(EthtoolRecordingTest, ParseTable) {
        false},
       {"as many names as announced", "GSTRINGS string_set=1 1b0000000100000002000000 " + std::string(128, '0') + "\n",
        true, 1},
+      {"features as asked", "GFEATURES size=2 3a00000002000000 " + std::string(64, '0') + "\n", true, 1},
+      // Asked for one block of two, the kernel writes one: what an exporter asking too few records.
+      {"fewer features asked than announced", "GFEATURES size=1 3a00000002000000 " + std::string(32, '0') + "\n",
+       true, 1},
+      {"fewer feature blocks than asked", "GFEATURES size=2 3a00000002000000 " + std::string(32, '0') + "\n", false},
+      {"features without size", "GFEATURES 3a00000002000000\n", false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -540,6 +583,104 @@ TEST(EthtoolTest, HashAndRings) {
   EXPECT_EQ(ethtool.Rings("eth0"), std::nullopt);
 }
 
+const EthtoolRecordingKey kFeatureSetInfo{kEthtoolGetStringSetInfo, 16};
+const EthtoolRecordingKey kFeatureStrings{kEthtoolGetStrings, 4};
+
+// Feature bits as a 5.15 kernel names them, the first 40 of its 64, bit 2 without a name.
+const std::vector<std::string> kFeatureNames = {
+    "tx-scatter-gather", "tx-checksum-ipv4", "", "tx-checksum-ip-generic", "tx-checksum-ipv6", "highdma",
+    "tx-scatter-gather-fraglist", "tx-vlan-hw-insert", "rx-vlan-hw-parse", "rx-vlan-filter", "vlan-challenged",
+    "tx-generic-segmentation", "tx-lockless", "netns-local", "rx-gro", "rx-lro", "tx-tcp-segmentation",
+    "tx-gso-robust", "tx-tcp-ecn-segmentation", "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation",
+    "tx-fcoe-segmentation", "tx-gre-segmentation", "tx-gre-csum-segmentation", "tx-ipxip4-segmentation",
+    "tx-ipxip6-segmentation", "tx-udp_tnl-segmentation", "tx-udp_tnl-csum-segmentation", "tx-gso-partial",
+    "tx-tunnel-remcsum-segmentation", "tx-sctp-segmentation", "tx-esp-segmentation", "", "tx-udp-segmentation",
+    "tx-gso-list", "tx-checksum-fcoe-crc", "tx-checksum-sctp", "fcoe-mtu", "rx-ntuple-filter", "rx-hashing"};
+
+void SetFeatures(FakeTransport& fake, const std::string& ifname, const std::vector<std::string>& names,
+                 const std::vector<std::array<uint32_t, 4>>& blocks) {
+  fake.Set(ifname, kFeatureSetInfo, StringSetAnswer(16, {static_cast<uint32_t>(names.size())}));
+  fake.Set(ifname, kFeatureStrings, FeatureStringsAnswer(names));
+  fake.Set(ifname, {kEthtoolGetFeatures, static_cast<uint32_t>(blocks.size())},
+           FeaturesAnswer(static_cast<uint32_t>(blocks.size()), blocks));
+}
+
+const EthtoolFeature* FindFeature(const std::vector<EthtoolFeature>& features, const std::string& name) {
+  for (const EthtoolFeature& feature : features) {
+    if (feature.name == name) return &feature;
+  }
+  return nullptr;
+}
+
+TEST(EthtoolTest, FeaturesAreTheBitsOfTheirBlocksByName) {
+  FakeTransport fake;
+  // rx-gro (bit 14) available and on; highdma (5) on but fixed; vlan-challenged (10) and
+  // tx-lockless (12) never changed, tx-lockless on; tx-udp-segmentation (33, block 1 bit 1)
+  // available and on; rx-hashing (39, block 1 bit 7) available, requested, not active.
+  SetFeatures(fake, "eth0", kFeatureNames,
+              {{1u << 14, 1u << 14, 1u << 14 | 1u << 5 | 1u << 12, 1u << 10 | 1u << 12 | 1u << 13},
+               {1u << 1 | 1u << 7, 1u << 1 | 1u << 7, 1u << 1, 0}});
+  Ethtool ethtool(fake);
+  std::optional<std::vector<EthtoolFeature>> features = ethtool.Features("eth0");
+  ASSERT_TRUE(features);
+  EXPECT_EQ(features->size(), 38u);  // 40 bits, two without a name
+  for (const EthtoolFeature& feature : *features) EXPECT_FALSE(feature.name.empty());
+  const EthtoolFeature* gro = FindFeature(*features, "rx-gro");
+  ASSERT_NE(gro, nullptr);
+  EXPECT_TRUE(gro->active);
+  EXPECT_TRUE(gro->changeable());
+  const EthtoolFeature* highdma = FindFeature(*features, "highdma");
+  ASSERT_NE(highdma, nullptr);
+  EXPECT_TRUE(highdma->active);
+  EXPECT_FALSE(highdma->changeable());
+  const EthtoolFeature* lockless = FindFeature(*features, "tx-lockless");
+  ASSERT_NE(lockless, nullptr);
+  EXPECT_TRUE(lockless->never_changed);
+  EXPECT_FALSE(lockless->changeable());
+  const EthtoolFeature* uso = FindFeature(*features, "tx-udp-segmentation");
+  ASSERT_NE(uso, nullptr);
+  EXPECT_TRUE(uso->active);
+  EXPECT_TRUE(uso->changeable());
+  const EthtoolFeature* hashing = FindFeature(*features, "rx-hashing");
+  ASSERT_NE(hashing, nullptr);
+  EXPECT_FALSE(hashing->active);
+  EXPECT_TRUE(hashing->requested);
+  EXPECT_TRUE(hashing->changeable());
+  const EthtoolFeature* gso_list = FindFeature(*features, "tx-gso-list");  // bit 34: nothing set
+  ASSERT_NE(gso_list, nullptr);
+  EXPECT_FALSE(gso_list->active);
+  EXPECT_FALSE(gso_list->changeable());
+  // Asked: the count, the names (with room for more), then the two blocks the names fill.
+  ASSERT_EQ(fake.calls.size(), 3u);
+  EXPECT_GE(fake.calls[1].second, 12u + 32 * 40);
+  EXPECT_EQ(fake.calls[2], (std::pair<uint32_t, size_t>{kEthtoolGetFeatures, 8u + 2 * 16}));
+}
+
+TEST(EthtoolTest, FeaturesAreAbsentWhenTheCountsDisagree) {
+  FakeTransport fake;
+  Ethtool ethtool(fake);
+  // GSTRINGS names another number of bits than GSSET_INFO counted.
+  SetFeatures(fake, "eth0", kFeatureNames, {{1, 1, 1, 0}, {0, 0, 0, 0}});
+  fake.Set("eth0", kFeatureSetInfo, StringSetAnswer(16, {64}));
+  fake.Set("eth0", {kEthtoolGetFeatures, 2}, FeaturesAnswer(2, {{1, 1, 1, 0}, {0, 0, 0, 0}}));
+  EXPECT_EQ(ethtool.Features("eth0"), std::nullopt);
+  // GFEATURES needs three blocks for what its names fill in two.
+  SetFeatures(fake, "eth0", kFeatureNames, {{1, 1, 1, 0}, {0, 0, 0, 0}});
+  fake.Set("eth0", {kEthtoolGetFeatures, 2}, FeaturesAnswer(3, {{1, 1, 1, 0}, {0, 0, 0, 0}}));
+  EXPECT_EQ(ethtool.Features("eth0"), std::nullopt);
+  // Consistent again.
+  SetFeatures(fake, "eth0", kFeatureNames, {{1, 1, 1, 0}, {0, 0, 0, 0}});
+  ASSERT_TRUE(ethtool.Features("eth0"));
+  EXPECT_TRUE(FindFeature(*ethtool.Features("eth0"), "tx-scatter-gather")->active);
+  // No such string set (the kernel cleared the bit) or a driver refusing: absent.
+  fake.Set("eth0", kFeatureSetInfo, StringSetAnswer(0, {}));
+  EXPECT_EQ(ethtool.Features("eth0"), std::nullopt);
+  fake.Fail("eth0", kFeatureSetInfo, EOPNOTSUPP);
+  EXPECT_EQ(ethtool.Features("eth0"), std::nullopt);
+  fake.Set("eth0", kFeatureSetInfo, StringSetAnswer(16, {1u << 20}));  // no kernel has a million
+  EXPECT_THROW(ethtool.Features("eth0"), ParseError);
+}
+
 TEST(EthtoolTest, SocketTransportOnTheRunningKernel) {
   SocketEthtoolTransport socket;
   Ethtool ethtool(socket);
@@ -547,6 +688,14 @@ TEST(EthtoolTest, SocketTransportOnTheRunningKernel) {
   EXPECT_EQ(ethtool.DriverInfo("a-name-longer-than-ifnamsiz"), std::nullopt);
   // The loopback device has no channels in any kernel.
   EXPECT_EQ(ethtool.Channels("lo"), std::nullopt);
+  // Every device has features, lo too: GRO among them, and loopback on but fixed.
+  std::optional<std::vector<EthtoolFeature>> features = ethtool.Features("lo");
+  ASSERT_TRUE(features);
+  EXPECT_NE(FindFeature(*features, "rx-gro"), nullptr);
+  const EthtoolFeature* loopback = FindFeature(*features, "loopback");
+  ASSERT_NE(loopback, nullptr);
+  EXPECT_TRUE(loopback->active);
+  EXPECT_FALSE(loopback->changeable());
 }
 
 // A temporary directory, removed with its content.
@@ -845,6 +994,105 @@ TEST(EthtoolCollectorTest, FamiliesAndRates) {
   EXPECT_EQ(rates[0].rate, "wgtune_ethtool_statistics_per_second");
 }
 
+constexpr char kEnabled[] = "wgtune_ethtool_feature_enabled";
+constexpr char kChangeable[] = "wgtune_ethtool_feature_changeable";
+
+Labels Feature(const std::string& device, const std::string& feature) {
+  return {{"device", device}, {"feature", feature}};
+}
+
+// {enabled, changeable} of a feature; nullopt for either series absent.
+std::pair<std::optional<double>, std::optional<double>> FeatureState(const MetricSet& set, const std::string& device,
+                                                                     const std::string& feature) {
+  return {Value(set, kEnabled, Feature(device, feature)), Value(set, kChangeable, Feature(device, feature))};
+}
+
+using State = std::pair<std::optional<double>, std::optional<double>>;
+const State kOnChangeable{1, 1};
+const State kOffChangeable{0, 1};
+const State kOffFixed{0, 0};
+const State kOnFixed{1, 0};
+
+// The features of one device, feature → enabled.
+std::map<std::string, double> FeaturesOf(const MetricSet& set, const std::string& device) {
+  std::map<std::string, double> found;
+  for (const auto& [labels, value] : Series(set, kEnabled)) {
+    if (labels[0].value == device) found[labels[1].value] = value;
+  }
+  return found;
+}
+
+TEST(EthtoolCollectorTest, FeaturesOfTheFixtureHosts) {
+  MetricSet azure = CollectHost("azure-mlx5");
+  const std::string vf = "enP30832s1";
+  // The default: GRO, hardware GRO, GRO lists, UDP GRO forwarding and segmentation offloads.
+  EXPECT_EQ(FeaturesOf(azure, vf), (std::map<std::string, double>{{"rx-gro", 1},
+                                                                  {"rx-gro-hw", 0},
+                                                                  {"rx-gro-list", 0},
+                                                                  {"rx-udp-gro-forwarding", 0},
+                                                                  {"tx-generic-segmentation", 1},
+                                                                  {"tx-tcp-segmentation", 1},
+                                                                  {"tx-udp-segmentation", 1}}));
+  EXPECT_EQ(FeatureState(azure, vf, "rx-gro"), kOnChangeable);
+  // Off on every host until set: what the advisor will turn on where the host forwards.
+  EXPECT_EQ(FeatureState(azure, vf, "rx-udp-gro-forwarding"), kOffChangeable);
+  EXPECT_EQ(FeatureState(azure, vf, "rx-gro-hw"), kOffFixed);  // mlx5 before SHAMPO
+  EXPECT_EQ(FeatureState(azure, vf, "tx-udp-segmentation"), kOnChangeable);
+  // hv_netvsc: no UDP segmentation in the synthetic NIC, no hardware GRO.
+  EXPECT_EQ(FeatureState(azure, "eth0", "tx-udp-segmentation"), kOffFixed);
+  EXPECT_EQ(FeatureState(azure, "eth0", "rx-gro-hw"), kOffFixed);
+  EXPECT_EQ(FeatureState(azure, "eth0", "tx-tcp-segmentation"), kOnChangeable);
+  EXPECT_EQ(FeatureState(azure, "eth0", "rx-gro-list"), kOffChangeable);
+  EXPECT_EQ(SeriesCount(azure, kEnabled), 2u * 7);
+  EXPECT_EQ(SeriesCount(azure, kChangeable), 2u * 7);
+  EXPECT_TRUE(FeaturesOf(azure, "wt0").empty());
+
+  MetricSet virtio = CollectHost("kvm-virtio");
+  EXPECT_EQ(FeatureState(virtio, "eth0", "rx-gro-hw"), kOffFixed);
+  EXPECT_EQ(FeatureState(virtio, "eth0", "tx-udp-segmentation"), kOffFixed);  // no USO before 6.2
+  EXPECT_EQ(FeatureState(virtio, "eth0", "tx-tcp-segmentation"), kOnChangeable);
+  // A veth has GRO off (without XDP) and every software segmentation on.
+  EXPECT_EQ(FeatureState(virtio, "veth3f2a1b0", "rx-gro"), kOffChangeable);
+  EXPECT_EQ(FeatureState(virtio, "veth3f2a1b0", "tx-udp-segmentation"), kOnChangeable);
+  EXPECT_TRUE(FeaturesOf(virtio, "docker0").empty());
+  // 6.12 with a device offering UDP segmentation (VIRTIO_NET_F_HOST_USO).
+  EXPECT_EQ(FeatureState(CollectHost("kvm-virtio-6.12"), "eth0", "tx-udp-segmentation"), kOnChangeable);
+  // ENA segments nothing in hardware.
+  MetricSet ena = CollectHost("aws-ena");
+  EXPECT_EQ(FeatureState(ena, "eth0", "tx-tcp-segmentation"), kOffFixed);
+  EXPECT_EQ(FeatureState(ena, "eth0", "tx-generic-segmentation"), kOnChangeable);
+}
+
+TEST(EthtoolCollectorTest, FeaturesIncludeFilter) {
+  ExporterConfig config;
+  config.ethtool_features_include = ".*";
+  MetricSet all = CollectHost("azure-mlx5", config);
+  EXPECT_EQ(FeaturesOf(all, "enP30832s1").size(), 62u);  // 64 bits, two without a name
+  EXPECT_EQ(FeatureState(all, "enP30832s1", "highdma"), kOnFixed);
+  EXPECT_EQ(FeatureState(all, "enP30832s1", "netns-local"), kOffFixed);  // never changed
+  MetricSet veth = CollectHost("kvm-virtio", config);
+  EXPECT_EQ(FeatureState(veth, "veth3f2a1b0", "tx-lockless"), kOnFixed);
+  // 6.12 made LLTX a device flag: the kernel names no tx-lockless, and there is no such series.
+  MetricSet newer = CollectHost("kvm-virtio-6.12", config);
+  EXPECT_EQ(FeaturesOf(newer, "eth0").size(), 61u);
+  EXPECT_EQ(FeatureState(newer, "eth0", "tx-lockless"), (State{std::nullopt, std::nullopt}));
+
+  // Matched anywhere in the name, as node_exporter's include flags.
+  config.ethtool_features_include = "gro";
+  EXPECT_EQ(FeaturesOf(CollectHost("azure-mlx5", config), "eth0"),
+            (std::map<std::string, double>{
+                {"rx-gro", 1}, {"rx-gro-hw", 0}, {"rx-gro-list", 0}, {"rx-udp-gro-forwarding", 0}}));
+
+  config.ethtool_features_include = "rx-(";
+  try {
+    CollectHost("azure-mlx5", config);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("--collector.ethtool.features-include"), std::string::npos)
+        << error.what();
+  }
+}
+
 // A copy of a fixture host that a test may change.
 class HostCopy {
  public:
@@ -953,6 +1201,24 @@ TEST(EthtoolCollectorTest, ChangedStatisticsCountCostsOnlyTheStatistics) {
   MetricSet after;
   collector->Collect(after);
   EXPECT_EQ(Value(after, kStatistics, Stat("eth0", "rx_drops", "2")), 1);
+}
+
+// A kernel names its features: one that does not know a feature (rx-udp-gro-forwarding came with
+// 5.12) has no such series, not a 0.
+TEST(EthtoolCollectorTest, AFeatureTheKernelDoesNotNameIsAbsent) {
+  ScriptedHost scripted;
+  std::unique_ptr<Collector> collector = scripted.MakeCollector();
+  // The first 40 bits of a 5.15 kernel: no rx-gro-hw (55), rx-gro-list (57), rx-udp-gro-forwarding (59).
+  SetFeatures(*scripted.fake, "eth0", kFeatureNames, {{1u << 14 | 1u << 11, 1u << 14 | 1u << 11, 1u << 14 | 1u << 11, 0},
+                                                      {0, 0, 0, 0}});
+  MetricSet set;
+  collector->Collect(set);
+  EXPECT_EQ(FeaturesOf(set, "eth0"), (std::map<std::string, double>{{"rx-gro", 1},
+                                                                    {"tx-generic-segmentation", 1},
+                                                                    {"tx-tcp-segmentation", 0},
+                                                                    {"tx-udp-segmentation", 0}}));
+  EXPECT_EQ(FeatureState(set, "eth0", "rx-udp-gro-forwarding"), (State{std::nullopt, std::nullopt}));
+  EXPECT_EQ(FeatureState(set, "eth0", "tx-tcp-segmentation"), kOffFixed);
 }
 
 TEST(EthtoolCollectorTest, RepeatedStatisticNamesMakeOneSeries) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <deque>
+#include <string>
 
 #include "common/errors.h"
 
@@ -112,6 +114,50 @@ TEST(SamplerTest, ASeriesThatAppearsHasNoRateUntilItsSecondSample) {
   std::string grown = f.Sample(std::vector<double>{6, 100}, 5, 5);
   EXPECT_TRUE(Contains(grown, "test_events_per_second{cpu=\"0\"} 1\n"));
   EXPECT_FALSE(Contains(grown, "test_events_per_second{cpu=\"1\"}"));
+}
+
+// Sets the wall clock when it is read, as time passing while a collector reads its sources.
+class ClockSettingCollector : public Collector {
+ public:
+  ClockSettingCollector(double* wall, double at) : wall_(wall), at_(at) {}
+  void Collect(MetricSet& out) override {
+    *wall_ = at_;
+    at_ += 5;
+    out.Gauge("test_up", "Up.").Add({}, 1);
+  }
+
+ private:
+  double* wall_;
+  double at_;
+};
+
+TEST(SamplerTest, SampleTimestampIsTheWallClockAfterTheLastCollector) {
+  double wall = 0;
+  std::vector<NamedCollector> collectors;
+  collectors.push_back({"first", std::make_unique<ClockSettingCollector>(&wall, 1764050000.25)});
+  collectors.push_back({"second", std::make_unique<ClockSettingCollector>(&wall, 1764050000.75)});
+  double monotonic = 0;
+  Sampler sampler(std::move(collectors), [&] { return monotonic += 0.25; }, 5, {}, [&] { return wall; });
+  sampler.SampleOnce();
+  std::string first = *sampler.Exposition();
+  EXPECT_TRUE(Contains(first, "# TYPE wgtune_exporter_sample_timestamp_seconds gauge\n"
+                              "wgtune_exporter_sample_timestamp_seconds 1764050000.75\n"))
+      << first;
+  sampler.SampleOnce();
+  EXPECT_TRUE(Contains(*sampler.Exposition(), "wgtune_exporter_sample_timestamp_seconds 1764050005.75\n"));
+}
+
+TEST(SamplerTest, SampleTimestampDefaultsToTheSystemClock) {
+  SamplerFixture f;
+  auto before = std::chrono::system_clock::now();
+  std::string text = f.Sample(std::vector<double>{1}, 0, 0);
+  auto after = std::chrono::system_clock::now();
+  const std::string prefix = "\nwgtune_exporter_sample_timestamp_seconds ";
+  size_t at = text.find(prefix);
+  ASSERT_NE(at, std::string::npos) << text;
+  double stamp = std::stod(text.substr(at + prefix.size()));
+  EXPECT_GE(stamp, std::chrono::duration<double>(before.time_since_epoch()).count() - 1e-3);
+  EXPECT_LE(stamp, std::chrono::duration<double>(after.time_since_epoch()).count() + 1e-3);
 }
 
 }  // namespace

@@ -120,6 +120,9 @@ TEST(SysctlCollectorTest, DefaultKernel) {
                 {{{"name", "net.ipv4.tcp_available_congestion_control"}, {"value", "cubic"}}, 1},
                 {{{"name", "net.core.default_qdisc"}, {"value", "fq_codel"}}, 1},
             }));
+  // A host that does not route: neither family forwards.
+  EXPECT_EQ(Scalar(metrics, "wgtune_sysctl_net_ipv4_ip_forward"), 0);
+  EXPECT_EQ(Scalar(metrics, "wgtune_sysctl_net_ipv6_conf_all_forwarding"), 0);
   // nf_conntrack is not loaded on this host: absent, not zero.
   EXPECT_EQ(metrics.Find("wgtune_sysctl_net_netfilter_nf_conntrack_max"), nullptr);
   EXPECT_EQ(metrics.Find("wgtune_sysctl_net_netfilter_nf_conntrack_entries"), nullptr);
@@ -136,6 +139,9 @@ TEST(SysctlCollectorTest, TunedKernel) {
   EXPECT_EQ((Series(metrics, "wgtune_sysctl_net_ipv4_tcp_wmem")[{{"value", "max"}}]), 16777216);
   EXPECT_EQ(Scalar(metrics, "wgtune_sysctl_net_netfilter_nf_conntrack_max"), 262144);
   EXPECT_EQ(Scalar(metrics, "wgtune_sysctl_net_netfilter_nf_conntrack_entries"), 4046);
+  // A NetBird routing peer booted with ipv6.disable=1: IPv4 forwards, IPv6 has no sysctls at all.
+  EXPECT_EQ(Scalar(metrics, "wgtune_sysctl_net_ipv4_ip_forward"), 1);
+  EXPECT_EQ(metrics.Find("wgtune_sysctl_net_ipv6_conf_all_forwarding"), nullptr);
   std::map<Labels, double> info = Series(metrics, "wgtune_sysctl_info");
   EXPECT_EQ(info.count({{"name", "net.ipv4.tcp_congestion_control"}, {"value", "bbr"}}), 1u);
   EXPECT_EQ(info.count({{"name", "net.core.default_qdisc"}, {"value", "fq"}}), 1u);

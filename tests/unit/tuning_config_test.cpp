@@ -73,6 +73,11 @@ TEST(TuningKnobLine, ClassifiesOneSeriesAsTheExporterDoes) {
   EXPECT_EQ(TuningKnobLine("wgtune_ethtool_ring_entries", {{"setting", "maximum"}, {"ring", "rx"}, {"device", "eth0"}}, 8192),
             std::nullopt);
   EXPECT_EQ(TuningKnobLine("wgtune_process_running", {{"name", "wireguard-go"}}, 1), std::nullopt);
+  // ethtool -K sets a feature; whether it can be set is the driver's.
+  EXPECT_EQ(TuningKnobLine("wgtune_ethtool_feature_enabled", {{"feature", "rx-udp-gro-forwarding"}, {"device", "eth0"}}, 0),
+            R"(wgtune_ethtool_feature_enabled{device="eth0",feature="rx-udp-gro-forwarding"} 0)");
+  EXPECT_EQ(TuningKnobLine("wgtune_ethtool_feature_changeable", {{"feature", "rx-gro-hw"}, {"device", "eth0"}}, 0),
+            std::nullopt);
   EXPECT_EQ(TuningKnobLine("wgtune_sysctl_net_netfilter_nf_conntrack_entries", {}, 12), std::nullopt);
   EXPECT_EQ(TuningKnobLine("wgtune_softnet_dropped_total", {{"cpu", "0"}}, 3), std::nullopt);
   EXPECT_EQ(TuningKnobLine("wgtune_sysctl_net_core_netdev_max_backlog", {}, 10000),
