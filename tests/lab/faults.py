@@ -42,6 +42,7 @@ Pieces, usable from tests:
 - apply_remediation(): a finding's commands run where they belong (see its docstring).
 """
 import argparse
+import contextlib
 import fcntl
 import glob
 import json
@@ -53,12 +54,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
 import wglab  # noqa: E402
-from exposition import parse as parse_metrics, stop as stop_process  # noqa: E402
+from exposition import free_port, parse as parse_metrics, stop as stop_process  # noqa: E402
 
 JOURNAL_DIR = '/run/wgtune-faultlab'
 # The exporter's log line with the port it listens on.
@@ -274,6 +276,18 @@ class Exporter:
             return self.mesh.run(self.host, argv, **kwargs)
         return subprocess.run(list(argv), text=True, **kwargs)
 
+    def spawn(self, argv, **kwargs):
+        """Starts a command where the exporter is, in the background."""
+        if self.view == 'netns':
+            return self.mesh.spawn(self.host, argv, **kwargs)
+        return subprocess.Popen(list(argv), **kwargs)
+
+    def fetch(self, url):
+        """The body at `url`, fetched where the exporter is."""
+        program = ('import sys, urllib.request; '
+                   'sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())')
+        return self.run([sys.executable, '-c', program, url], capture_output=True, check=True, timeout=30).stdout
+
     def start(self):
         self.work = tempfile.mkdtemp(prefix='wgtune-faults-')
         uapi = os.path.join(self.work, 'uapi')
@@ -321,10 +335,7 @@ class Exporter:
         return proc
 
     def scrape(self):
-        program = ('import sys, urllib.request; '
-                   'sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())')
-        return self.run([sys.executable, '-c', program, 'http://%s/metrics' % self.target],
-                        capture_output=True, check=True, timeout=30).stdout
+        return self.fetch('http://%s/metrics' % self.target)
 
     def samples(self):
         return parse_metrics(self.scrape())
@@ -365,6 +376,50 @@ def advise(exporter, advisor, rules):
         if host.get('error') or host.get('failures'):
             raise RuntimeError('wgtune-advisor check: %s' % json.dumps(host))
     return report
+
+
+class Daemon:
+    """`wgtune-advisor run` over the exporter (every 2 s over a 4 s window: it keeps its own
+    scrapes, one per exporter sample), its /metrics polled twice a second for `rule`'s findings:
+    `states` the states seen (pending, firing), `holding` the polls that saw one."""
+
+    def __init__(self, lab, exporter, rule):
+        self.lab, self.exporter, self.rule = lab, exporter, rule
+        self.states, self.holding, self.polls = set(), 0, 0
+        self.process = self.thread = None
+        self.stopping = threading.Event()
+
+    def __enter__(self):
+        port = free_port()
+        self.url = 'http://127.0.0.1:%d/metrics' % port
+        self.log_path = os.path.join(self.exporter.work, 'advisor-run.log')
+        with open(self.log_path, 'w') as log:
+            self.process = self.exporter.spawn([self.lab.advisor, 'run', '--rules', self.lab.rules, '--target',
+                                                self.exporter.target, '--interval', '2s', '--window', '4s',
+                                                '--web.listen-address', '127.0.0.1:%d' % port],
+                                               stdout=subprocess.DEVNULL, stderr=log)
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+        self.thread.start()
+        return self
+
+    def poll(self):
+        pattern = re.compile(r'^wgtune_advisor_findings\{[^}]*rule="%s"[^}]*state="(\w+)"[^}]*\} (\S+)$'
+                             % re.escape(self.rule), re.M)
+        while not self.stopping.wait(0.5):
+            try:
+                text = self.exporter.fetch(self.url)
+            except subprocess.CalledProcessError:
+                continue  # not listening yet
+            self.polls += 1
+            held = {state for state, value in pattern.findall(text) if float(value) > 0}
+            self.states |= held
+            self.holding += bool(held)
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+        stop_process(self.process)
+        return False
 
 
 def findings_of(report, rule):
@@ -560,16 +615,17 @@ class Fault:
     a line the remediation must hold; control: observe before inducing and require the rule
     absent (True), only observe ('observe'), or not (False: the mesh's default is the fault);
     clears: whether the lab's own remediation can clear it here (userspace WireGuard cannot:
-    the kernel has no WireGuard module).
+    the kernel has no WireGuard module); daemon: also require `wgtune-advisor run` on the same
+    exporter to hold the rule's finding (pending or firing) while the fault is observed.
     induce(lab) makes the fault and says how; outside_fix(lab), when set, is what the
     remediation asks of someone else (the peer's operator) and the lab does after applying it.
     """
 
     def __init__(self, name, rule, host, induce, fix, metric=None, load=None, view='netns', control=True,
-                 clears=True, outside_fix=None, settle=0.0):
+                 clears=True, outside_fix=None, settle=0.0, daemon=False):
         self.name, self.rule, self.host, self.induce, self.fix = name, rule, host, induce, fix
         self.metric, self.load, self.view, self.control = metric, load, view, control
-        self.clears, self.outside_fix, self.settle = clears, outside_fix, settle
+        self.clears, self.outside_fix, self.settle, self.daemon = clears, outside_fix, settle, daemon
 
 
 # UDP datagrams that fit the tunnel's 1280 MTU (no IP fragmentation), as the baseline's udp_1200.
@@ -692,7 +748,7 @@ FAULTS = [
           metric=('wgtune_rps_sock_flow_entries', {}), view='host', control=False),
     Fault('softnet-backlog-drops', 'softnet-backlog-drops', 2, induce_softnet_backlog,
           'sysctl -w net.core.netdev_max_backlog=10000', metric=('wgtune_softnet_dropped_per_second', {}),
-          load=Load(1, 2, FLOOD_ARGS, 8), settle=2.0),
+          load=Load(1, 2, FLOOD_ARGS, 8), settle=2.0, daemon=True),
     Fault('stale-handshake', 'wireguard-handshake-stale', 2, induce_stale_handshake, 'wg show {wg2} listen-port',
           metric=('wgtune_wireguard_peer_last_handshake_seconds', {}), outside_fix=restart_peer),
 ]
@@ -720,8 +776,14 @@ def run_fault(lab, fault):
         record['induced'] = fault.induce(lab)
         lab.log('faults: induced: ' + record['induced'])
         time.sleep(fault.settle or exporter.interval)  # a sample of the new state
-        faulty = observe(lab, fault, exporter, fault.load)
+        with Daemon(lab, exporter, fault.rule) if fault.daemon else contextlib.nullcontext() as daemon:
+            faulty = observe(lab, fault, exporter, fault.load)
         lab.log(describe('fault', fault, faulty))
+        if daemon is not None:
+            lab.log('faults: run: %s %s in %d of %d evaluations read' % (
+                fault.rule, '/'.join(sorted(daemon.states)) or 'never', daemon.holding, daemon.polls))
+            assert daemon.holding, '%s: wgtune-advisor run never held %s while the fault ran' % (fault.name, fault.rule)
+            record['daemon'] = {'states': sorted(daemon.states), 'holding': daemon.holding, 'polls': daemon.polls}
         assert faulty['findings'], '%s: the advisor never reported %s (%s)' % (
             fault.name, fault.rule, describe('fault', fault, faulty))
         finding = max(faulty['findings'], key=lambda f: f['value'])  # the clearest of the checks

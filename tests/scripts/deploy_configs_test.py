@@ -33,7 +33,7 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(copy, 'w') as f:
         f.write(config.replace('/etc/prometheus/wgtune-rules.yml', rules))
     out = check(['promtool', 'check', 'config', copy])
-    assert 'SUCCESS: 25 rules found' in out, out
+    assert 'SUCCESS: 26 rules found' in out, out
 
 check(['amtool', 'check-config', os.path.join(deploy, 'alertmanager/alertmanager.yml')])
 

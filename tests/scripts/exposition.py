@@ -49,7 +49,10 @@ class ClimbingHost:
     values), by default at the rate the text states (stated_rates). Counting starts an hour
     before, so no counter's zero is near a queried window and rate() extrapolates to both ends
     of it. switch(text) serves another text from then on, its counters going on from where the
-    old ones stood (a series new in it starts at its own value): a host retuned, not rebooted."""
+    old ones stood (a series new in it starts at its own value): a host retuned, not rebooted.
+    The text's wgtune_exporter_sample_timestamp_seconds is left out: its values are of no sample
+    (a reader placing scrapes at it would see one sample forever), and these counters climb
+    with every request, not with an exporter's samples."""
 
     def __init__(self, text, growth=None):
         self.lock = threading.Lock()
@@ -68,6 +71,8 @@ class ClimbingHost:
             lines = []  # (text, None) or (series text, (base, per second, since))
             for line in text.splitlines():
                 match = SAMPLE.match(line)
+                if match and match.group(1) == 'wgtune_exporter_sample_timestamp_seconds':
+                    continue
                 if match and match.group(1) in counters:
                     labels = frozenset((k, v) for k, v in LABEL.findall(match.group(3) or '') if v != '')
                     series = line[:match.start(4)]
