@@ -291,7 +291,11 @@ class Exposition:
 
     def apply_overlay(self, text, origin):
         for line in text.splitlines():
-            if line.startswith('# remove: '):
+            if line.startswith('# remove-metrics: '):
+                pattern = re.compile(line[len('# remove-metrics: '):].strip())
+                for name in [name for name in self.families if pattern.fullmatch(name)]:
+                    self.families[name]['samples'].clear()
+            elif line.startswith('# remove: '):
                 match = SAMPLE.match(line[len('# remove: '):].strip() + ' 0')
                 if not match:
                     raise Failure('%s: unparsable remove line: %r' % (origin, line))

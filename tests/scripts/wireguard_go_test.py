@@ -13,16 +13,19 @@ per-peer bytes and latest handshake; the underlay is the veth the peer's endpoin
 through, with both MTUs; the private keys (base64 and hex) are nowhere in /metrics nor in the
 exporter's log; an exporter run as nobody, which the root-only UAPI socket refuses, still
 publishes host 1's interface from sysfs (userspace, its MTU, the default route's eth0 as the
-underlay) with interface_up 0 and no peer series, and does not fail; a daemon killed with
+underlay) with interface_up 0 and no peer series, and does not fail, and on it the advisor
+still diagnoses what sysfs alone supports (wireguard-mtu-low, rps-disabled) and reports the
+peer rules as not judged, for the backend that did not answer; a daemon killed with
 SIGKILL leaves a stale socket that shows as interface_up 0 while the collector keeps serving
 host 1; SIGTERM stops the exporter cleanly.
 
 Needs root, iproute2, wireguard-tools, wireguard-go and iperf3. The lab removes everything it
 created (namespaces, daemons, sockets), on failure and SIGTERM too; traffic stays inside the
 namespaces.
-Usage: wireguard_go_test.py BINARY SOURCE_DIR
+Usage: wireguard_go_test.py BINARY SOURCE_DIR ADVISOR
 """
 import base64
+import json
 import os
 import re
 import shutil
@@ -34,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from exposition import parse, stop, wait_for  # noqa: E402
 
-binary, source = sys.argv[1], sys.argv[2]
+binary, source, advisor = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.join(source, 'tests/lab'))
 import wglab  # noqa: E402
 
@@ -142,6 +145,19 @@ def main():
                 assert value(user, 'wgtune_wireguard_underlay_mtu_bytes', interface=wg_a, device='eth0') == 1500
                 assert value(user, 'wgtune_wireguard_peers', interface=wg_a) is None
                 assert not [k for k in user if k[0].startswith('wgtune_wireguard_peer_')], 'peer series without a backend'
+                # The advisor on that exporter: what sysfs supports is diagnosed, what needs the
+                # peers is said not to be judged, and the host is not called tuned.
+                checked = mesh.run(1, [advisor, 'check', '--rules', os.path.join(source, 'rules'), '--format', 'json',
+                                       '--target', '127.0.0.1:%s' % user_port.group(1)],
+                                   capture_output=True, timeout=60)
+                assert checked.returncode == 1, (checked.returncode, checked.stdout[-2000:], checked.stderr[-2000:])
+                report = json.loads(checked.stdout)
+                fired = {(f['rule'], f['labels'].get('interface') or f['labels'].get('device')) for f in report['findings']}
+                assert ('wireguard-mtu-low', wg_a) in fired and ('rps-disabled', 'eth0') in fired, fired
+                blind = {n['rule']: n for n in report['hosts'][0]['not_judged']}
+                assert blind['wireguard-handshake-stale']['cause'] == 'blind', blind
+                assert wg_a + ': its WireGuard backend did not answer' in blind['wireguard-handshake-stale']['reason'], blind
+                assert report['hosts'][0]['tuned'] is False
             finally:
                 assert stop(unprivileged) == 0, 'the unprivileged exporter did not stop cleanly'
 
