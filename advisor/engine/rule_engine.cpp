@@ -107,13 +107,9 @@ class RangeRecorder : public promql::SeriesSource {
   promql::Matrix SelectRange(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time,
                              promql::Timestamp range) override {
     promql::Matrix result = host_.SelectRange(matchers, time, range);
-    bool two = std::any_of(result.begin(), result.end(), [](const promql::Series& s) { return s.points.size() >= 2; });
-    if (!result.empty() && !two) {
-      const std::string name(matchers.empty() ? "" : matchers.front().value);
-      short_.push_back({name, range, static_cast<size_t>(std::max_element(result.begin(), result.end(), [](const auto& a, const auto& b) {
-                                                                                 return a.points.size() < b.points.size();
-                                                                               })->points.size())});
-    }
+    size_t most = 0;  // the most samples any series has in the range
+    for (const promql::Series& series : result) most = std::max(most, series.points.size());
+    if (!result.empty() && most < 2) short_.push_back({matchers.empty() ? "" : matchers.front().value, range, most});
     return result;
   }
   struct Short {
@@ -241,6 +237,58 @@ std::string AbsenceReason(const std::string& need, const std::string& metric) {
   return reason + ", though " + Article(facts->collector) + " answered (it reads " + facts->source + ")";
 }
 
+// Why a rule without findings did not judge the host, or nullopt when it did: `recorded` is what
+// its expression's range selections found, `collectors` each collector's success.
+std::optional<NotJudged> WhyNotJudged(const CompiledRule& compiled, const RangeRecorder& recorded,
+                                      const std::map<std::string, double>& collectors, const TemplateQuery& query,
+                                      std::string_view instance, const TemplateLibrary& library) {
+  const Rule& rule = compiled.rule;
+  auto not_judged = [&](std::string cause, std::string reason) {
+    return NotJudged{rule.id, std::string(instance), std::move(cause), std::move(reason)};
+  };
+  for (const std::string& collector : compiled.collectors) {
+    auto it = collectors.find(collector);
+    if (it == collectors.end()) {
+      return not_judged("collector-missing", Article(collector) + " does not run there (--no-collector." + collector +
+                                                 ", or an exporter older than it), and the rule reads its metrics");
+    }
+    if (it->second != 1) {
+      return not_judged("collector-failed", Article(collector) + " failed in its last sample (the exporter's log says "
+                                                                  "why), and the rule reads its metrics");
+    }
+  }
+  for (const std::string& need : compiled.needs) {
+    if (query(need).empty()) {
+      return not_judged("absent", AbsenceReason(need, FirstMetricName(*promql::ParseExpr(need))));
+    }
+  }
+  for (const CompiledRule::Blind& blind : compiled.cannot_judge) {
+    promql::Vector series = query(blind.when);
+    if (series.empty()) continue;
+    std::string reasons;
+    for (const promql::Sample& sample : series) {
+      promql::Labels labels;
+      for (const auto& label : sample.labels) {
+        if (label.first != "__name__") labels.push_back(label);
+      }
+      TemplateData data{labels, sample.value, rule.params};
+      std::string reason = Render(blind.reason, data, query, library);
+      if (reasons.find(reason) == std::string::npos) reasons += (reasons.empty() ? "" : "; ") + reason;
+    }
+    return not_judged("blind", reasons);
+  }
+  const auto& short_ranges = recorded.short_ranges();
+  if (!short_ranges.empty()) {
+    const auto& first = short_ranges.front();
+    return not_judged("history", std::to_string(first.samples) + " sample" + (first.samples == 1 ? "" : "s") + " of " +
+                                     first.metric + " in the last " +
+                                     FormatPrometheusDuration(static_cast<double>(first.range) / 1000) +
+                                     ", and a rate needs two: the history is shorter than the rule's window (a "
+                                     "just-started exporter or advisor, or a scrape interval longer than the window)");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view instance, double time_seconds) const {
@@ -288,7 +336,7 @@ HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view
         findings.push_back(std::move(finding));
       }
       if (findings.empty()) {
-        if (std::optional<NotJudged> blind = WhyNotJudged(compiled, recorder, collector_state(), query, instance)) {
+        if (std::optional<NotJudged> blind = WhyNotJudged(compiled, recorder, collector_state(), query, instance, library_)) {
           result.not_judged.push_back(std::move(*blind));
         }
       }
@@ -299,56 +347,6 @@ HostEvaluation RuleEngine::Evaluate(promql::SeriesSource& host, std::string_view
   }
   std::sort(result.findings.begin(), result.findings.end(), ReportOrder);
   return result;
-}
-
-std::optional<NotJudged> RuleEngine::WhyNotJudged(const CompiledRule& compiled, const promql::SeriesSource& recorded,
-                                                  const std::map<std::string, double>& collectors,
-                                                  const TemplateQuery& query, std::string_view instance) const {
-  const Rule& rule = compiled.rule;
-  auto not_judged = [&](std::string cause, std::string reason) {
-    return NotJudged{rule.id, std::string(instance), std::move(cause), std::move(reason)};
-  };
-  for (const std::string& collector : compiled.collectors) {
-    auto it = collectors.find(collector);
-    if (it == collectors.end()) {
-      return not_judged("collector-missing", Article(collector) + " does not run there (--no-collector." + collector +
-                                                 ", or an exporter older than it), and the rule reads its metrics");
-    }
-    if (it->second != 1) {
-      return not_judged("collector-failed", Article(collector) + " failed in its last sample (the exporter's log says "
-                                                                  "why), and the rule reads its metrics");
-    }
-  }
-  for (const std::string& need : compiled.needs) {
-    if (query(need).empty()) {
-      return not_judged("absent", AbsenceReason(need, FirstMetricName(*promql::ParseExpr(need))));
-    }
-  }
-  for (const CompiledRule::Blind& blind : compiled.cannot_judge) {
-    promql::Vector series = query(blind.when);
-    if (series.empty()) continue;
-    std::string reasons;
-    for (const promql::Sample& sample : series) {
-      promql::Labels labels;
-      for (const auto& label : sample.labels) {
-        if (label.first != "__name__") labels.push_back(label);
-      }
-      TemplateData data{labels, sample.value, rule.params};
-      std::string reason = Render(blind.reason, data, query, library_);
-      if (reasons.find(reason) == std::string::npos) reasons += (reasons.empty() ? "" : "; ") + reason;
-    }
-    return not_judged("blind", reasons);
-  }
-  const auto& short_ranges = static_cast<const RangeRecorder&>(recorded).short_ranges();
-  if (!short_ranges.empty()) {
-    const auto& first = short_ranges.front();
-    return not_judged("history", std::to_string(first.samples) + " sample" + (first.samples == 1 ? "" : "s") + " of " +
-                                     first.metric + " in the last " +
-                                     FormatPrometheusDuration(static_cast<double>(first.range) / 1000) +
-                                     ", and a rate needs two: the history is shorter than the rule's window (a "
-                                     "just-started exporter or advisor, or a scrape interval longer than the window)");
-  }
-  return std::nullopt;
 }
 
 }  // namespace wgtune

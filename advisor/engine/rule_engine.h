@@ -20,8 +20,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
-#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,12 +81,6 @@ class RuleEngine {
   std::function<bool(const promql::Labels&)> RangeSeriesFilter() const;
 
  private:
-  // Why a rule without findings did not judge the host, or nullopt when it did; `recorded`
-  // is the RangeRecorder its expression ran on, `collectors` each collector's success.
-  std::optional<NotJudged> WhyNotJudged(const CompiledRule& compiled, const promql::SeriesSource& recorded,
-                                        const std::map<std::string, double>& collectors, const TemplateQuery& query,
-                                        std::string_view instance) const;
-
   TemplateLibrary library_;
   std::vector<CompiledRule> rules_;
 };

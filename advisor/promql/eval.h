@@ -1,8 +1,12 @@
 // Evaluates a parsed PromQL expression at one instant, with Prometheus's semantics.
 //
-// The evaluator never reads data itself: every vector selector is handed to a SeriesSource
-// (a scraped exposition, the Prometheus HTTP API, a test table), which returns the series
-// that match at the evaluation time. Semantics follow prometheus/promql/engine.go (2.42) for
+// The evaluator never reads data itself: every selector is handed to a SeriesSource (a scrape,
+// the advisor's history of scrapes, the Prometheus HTTP API, a test table), which returns the
+// series that match at the evaluation time, or for a range selector their samples in the range.
+// The range functions (rate, increase, ... *_over_time) are computed here, as
+// prometheus/promql/functions.go (2.42) computes them: both ends of the range included,
+// extrapolation towards its edges, counter resets added back. Semantics follow
+// prometheus/promql/engine.go (2.42) for
 // the subset of ast.h: metric names are dropped by arithmetic, by comparisons with `bool` and by
 // functions that change the value; filtering comparisons keep the left-hand side's labels and
 // value; one-to-one matching fails on duplicate series ("many-to-many matching not allowed");

@@ -12,8 +12,9 @@
 // - Scrape throws ScrapeError for every failure of the scrape itself (no response, non-200,
 //   unparsable body), never returning a partial result: like Prometheus, a failed scrape
 //   yields no samples. A malformed URL or timeout is the caller's error: std::invalid_argument.
-// - Exposition timestamps are ignored: rules are evaluated at one instant over the latest
-//   value of each series, which is what the scrape returned.
+// - Exposition timestamps are ignored, as in a wgtune-exporter's output there are none: when
+//   the data was sampled is the exporter's wgtune_exporter_sample_timestamp_seconds, which the
+//   advisor's history of scrapes (targets.h) places them by.
 #pragma once
 
 #include <stdexcept>

@@ -21,7 +21,6 @@ Usage: bench_fleet.py ADVISOR_BINARY SOURCE_DIR [--hosts 10,100,300,1000] [--set
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys

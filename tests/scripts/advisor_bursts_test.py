@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.request
 
-from exposition import SAMPLE, fetch, free_port, serve_metrics, stop, tail, wait_for
+from exposition import SAMPLE, fetch, free_port, serve_metrics, tail, wait_for
 
 advisor, source = sys.argv[1], sys.argv[2]
 ALERTMANAGER = shutil.which('prometheus-alertmanager') or shutil.which('alertmanager')

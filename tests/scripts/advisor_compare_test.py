@@ -34,10 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from exposition import free_port, stop, tail, wait_for  # noqa: E402
+from exposition import backfilled_prometheus, stop  # noqa: E402
 
 STEP = 15
 JOB = 'wgtune'
@@ -371,36 +370,11 @@ def check_history_rows(rows, plan, hosts, exact=True):
 
 
 def start_prometheus(root, history):
-    """Backfills `history` into a new TSDB and starts prometheus on it; returns (process, base URL)."""
-    data = os.path.join(root, 'history.om')
-    with open(data, 'w') as out:
-        out.write(history)
-    tsdb = os.path.join(root, 'tsdb')
-    result = subprocess.run(['promtool', 'tsdb', 'create-blocks-from', 'openmetrics', data, tsdb],
-                            capture_output=True, text=True, timeout=300)
-    check(result.returncode == 0, 'promtool backfill failed: %s %s' % (result.stdout[-2000:], result.stderr[-2000:]))
-    config = os.path.join(root, 'prometheus.yml')
-    with open(config, 'w') as out:
-        out.write('global:\n  scrape_interval: 15s\nscrape_configs: []\n')
-    port = free_port()
-    log_path = os.path.join(root, 'prometheus.log')
-    with open(log_path, 'w') as log:
-        process = subprocess.Popen(
-            ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + tsdb,
-             '--storage.tsdb.retention.time=100y', '--web.listen-address=127.0.0.1:%d' % port, '--log.level=warn'],
-            stdout=log, stderr=log, start_new_session=True)
-    base = 'http://127.0.0.1:%d' % port
-
-    def ready():
-        check(process.poll() is None, 'prometheus exited: %s' % tail(log_path))
-        with urllib.request.urlopen(base + '/-/ready', timeout=2) as response:
-            return response.status == 200
-
+    """Prometheus over the backfilled `history`; returns (process, base URL)."""
     try:
-        wait_for(ready, 60, 'prometheus ready\n' + tail(log_path))
-    except BaseException:
-        stop(process)
-        raise
+        process, base, _ = backfilled_prometheus(root, history)
+    except RuntimeError as error:
+        check(False, str(error))
     return process, base
 
 

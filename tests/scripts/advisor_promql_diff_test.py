@@ -42,7 +42,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from exposition import LABEL, SAMPLE, ClimbingHost, free_port, serve_metrics, tail  # noqa: E402
+from exposition import LABEL, SAMPLE, ClimbingHost, backfilled_prometheus, free_port, serve_metrics, tail  # noqa: E402
 
 MIN_NONEMPTY_RULES = 15
 MIN_NONEMPTY_HISTORY = 500
@@ -584,30 +584,13 @@ def synthetic_history(end):
 
 
 def start_backfilled_prometheus(root, history):
-    """A Prometheus over `history` backfilled with promtool; returns (process, base, log path)."""
-    data = os.path.join(root, 'history.om')
-    with open(data, 'w') as out:
-        out.write(history)
-    tsdb = os.path.join(root, 'history-tsdb')
-    result = subprocess.run(['promtool', 'tsdb', 'create-blocks-from', 'openmetrics', data, tsdb],
-                            capture_output=True, text=True, timeout=300)
-    if result.returncode != 0:
-        raise Failure('promtool backfill failed: %s %s' % (result.stdout[-2000:], result.stderr[-2000:]))
-    config = os.path.join(root, 'history.yml')
-    with open(config, 'w') as out:
-        out.write('global:\n  scrape_interval: 15s\nscrape_configs: []\n')
-    port = free_port()
-    log_path = os.path.join(root, 'history-prometheus.log')
-    with open(log_path, 'w') as log:
-        process = subprocess.Popen(
-            ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + tsdb,
-             '--storage.tsdb.retention.time=100y', '--web.listen-address=127.0.0.1:%d' % port, '--log.level=warn'],
-            stdout=log, stderr=log, start_new_session=True)
-    base = 'http://127.0.0.1:%d' % port
+    """A Prometheus over `history`, once it answers with the history's seven counters."""
+    try:
+        process, base, log_path = backfilled_prometheus(root, history)
+    except RuntimeError as error:
+        raise Failure(str(error))
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failure('prometheus exited with %s:\n%s' % (process.returncode, tail(log_path)))
         try:
             if scalar_of(base, 'count(count_over_time(c[1h]))') == 7:
                 return process, base, log_path

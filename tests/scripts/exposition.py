@@ -1,6 +1,7 @@
 """Helpers for the script tests: parse Prometheus text exposition, serve it, run processes on
 loopback."""
 import http.server
+import os
 import re
 import socket
 import subprocess
@@ -152,6 +153,45 @@ def serve_metrics(body):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def backfilled_prometheus(root, history, name='history'):
+    """A real Prometheus over `history` (OpenMetrics text with timestamps), backfilled into a
+    new TSDB under `root` with `promtool tsdb create-blocks-from openmetrics`, listening on a
+    free loopback port, in a process group of its own; returns (process, base URL, log path)
+    once it is ready. Raises RuntimeError (with promtool's or the log's words) otherwise."""
+    data = os.path.join(root, name + '.om')
+    with open(data, 'w') as out:
+        out.write(history)
+    tsdb = os.path.join(root, name + '-tsdb')
+    result = subprocess.run(['promtool', 'tsdb', 'create-blocks-from', 'openmetrics', data, tsdb],
+                            capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError('promtool backfill failed: %s %s' % (result.stdout[-2000:], result.stderr[-2000:]))
+    config = os.path.join(root, name + '.yml')
+    with open(config, 'w') as out:
+        out.write('global:\n  scrape_interval: 15s\nscrape_configs: []\n')
+    port = free_port()
+    log_path = os.path.join(root, name + '-prometheus.log')
+    with open(log_path, 'w') as log:
+        process = subprocess.Popen(
+            ['prometheus', '--config.file=' + config, '--storage.tsdb.path=' + tsdb,
+             '--storage.tsdb.retention.time=100y', '--web.listen-address=127.0.0.1:%d' % port, '--log.level=warn'],
+            stdout=log, stderr=log, start_new_session=True)
+    base = 'http://127.0.0.1:%d' % port
+
+    def ready():
+        if process.poll() is not None:
+            raise RuntimeError('prometheus exited with %s: %s' % (process.returncode, tail(log_path)))
+        with urllib.request.urlopen(base + '/-/ready', timeout=2) as response:
+            return response.status == 200
+
+    try:
+        wait_for(ready, 60, 'prometheus ready')
+    except BaseException:
+        stop(process)
+        raise
+    return process, base, log_path
 
 
 def stop(process):

@@ -782,21 +782,7 @@ class PromqlEvalTest : public testing::TestWithParam<EvalCase> {};
 
 TEST_P(PromqlEvalTest, EvaluatesLikePrometheus) {
   const EvalCase& c = GetParam();
-  std::unique_ptr<Expr> expr;
-  ASSERT_NO_THROW(expr = ParseExpr(c.expr)) << c.expr;
-  std::string got;
-  try {
-    got = Render(Evaluate(*expr, TestSource(), kEvalTime));
-  } catch (const EvalError& error) {
-    got = std::string("error: ") + error.what();
-  }
-  std::string_view want = c.want;
-  if (StartsWith(want, "error: ")) {
-    EXPECT_TRUE(StartsWith(got, "error: ") && got.find(want.substr(7)) != std::string::npos)
-        << c.expr << "\ngot:  " << got << "\nwant: " << want;
-  } else {
-    EXPECT_EQ(got, want) << c.expr;
-  }
+  ExpectEvaluates(c.expr, TestSource(), kEvalTime, c.want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, PromqlEvalTest, testing::ValuesIn(kCases),

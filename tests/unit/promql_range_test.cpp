@@ -156,19 +156,7 @@ class PromqlRangeTest : public testing::TestWithParam<RangeCase> {};
 TEST_P(PromqlRangeTest, EvaluatesLikePrometheus) {
   const RangeCase& c = GetParam();
   ScrapeHistory history = LoadHistory(c.step_seconds, c.load);
-  std::string got;
-  try {
-    got = Render(Evaluate(*ParseExpr(c.expr), history, c.at_seconds));
-  } catch (const EvalError& error) {
-    got = std::string("error: ") + error.what();
-  }
-  std::string_view want = c.want;
-  if (StartsWith(want, "error: ")) {
-    EXPECT_TRUE(StartsWith(got, "error: ") && got.find(want.substr(7)) != std::string::npos)
-        << c.expr << "\ngot:  " << got << "\nwant: " << want;
-  } else {
-    EXPECT_EQ(got, want) << c.expr;
-  }
+  ExpectEvaluates(c.expr, history, c.at_seconds, c.want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, PromqlRangeTest, testing::ValuesIn(kCases),

@@ -9,7 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "advisor/promql/eval.h"
+#include "advisor/promql/parser.h"
 #include "advisor/sources/scrape_history.h"
 #include "common/exposition.h"
 #include "common/text.h"
@@ -85,6 +88,25 @@ inline std::string Render(const Value& value) {
     out += RenderLabels(sample.labels) + ' ' + RenderNumber(sample.value);
   }
   return out;
+}
+
+// Evaluates `expr` over `source` at `time_seconds` and expects Render()'s output `want`, or, when
+// `want` is "error: <text>", an EvalError whose message contains <text>.
+inline void ExpectEvaluates(std::string_view expr, SeriesSource& source, double time_seconds, std::string_view want) {
+  std::unique_ptr<Expr> tree;
+  ASSERT_NO_THROW(tree = ParseExpr(expr)) << expr;
+  std::string got;
+  try {
+    got = Render(Evaluate(*tree, source, time_seconds));
+  } catch (const EvalError& error) {
+    got = std::string("error: ") + error.what();
+  }
+  if (StartsWith(want, "error: ")) {
+    EXPECT_TRUE(StartsWith(got, "error: ") && got.find(want.substr(7)) != std::string::npos)
+        << expr << "\ngot:  " << got << "\nwant: " << want;
+  } else {
+    EXPECT_EQ(got, want) << expr;
+  }
 }
 
 // One line of a .test file's load block: a series and its values, one per step from time 0:
