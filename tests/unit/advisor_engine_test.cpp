@@ -386,3 +386,25 @@ TEST(RulesDocTest, DocsRulesMdIsGeneratedFromTheRules) {
 
 }  // namespace
 }  // namespace wgtune
+
+namespace wgtune {
+namespace {
+
+// What `run --target` keeps of its scrapes: the series the bundled rules' ranges can select,
+// for as long as their longest range.
+TEST(RuleEngineTest, RangeSeriesFilterAndLongestRangeOfTheBundledRules) {
+  RuleEngine engine(LoadRuleDirectory(std::string(WGTUNE_SOURCE_DIR) + "/rules"));
+  EXPECT_EQ(engine.LongestRange(), 600);  // wireguard-handshake-churn's 10m
+  auto keep = engine.RangeSeriesFilter();
+  ASSERT_TRUE(keep);
+  auto series = [](const std::string& name) { return promql::Labels{{"__name__", name}, {"cpu", "0"}}; };
+  EXPECT_TRUE(keep(series("wgtune_softnet_dropped_total")));
+  EXPECT_TRUE(keep(series("wgtune_cpu_seconds_total")));
+  EXPECT_TRUE(keep(series("wgtune_udp_rcvbuf_errors_total")));
+  EXPECT_FALSE(keep(series("wgtune_cpus")));  // read at one instant only
+  EXPECT_FALSE(keep(series("wgtune_softnet_dropped_per_second")));
+  EXPECT_FALSE(keep(series("wgtune_interrupt_affinity_info")));
+}
+
+}  // namespace
+}  // namespace wgtune

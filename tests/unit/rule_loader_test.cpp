@@ -341,3 +341,48 @@ TEST(RuleOverrideTest, UnknownTopLevelKeyAndSyntaxError) {
 
 }  // namespace
 }  // namespace wgtune
+
+namespace wgtune {
+namespace {
+
+TEST(RuleLoaderTest, NeedsAndCannotJudge) {
+  std::string dir = TestDir();
+  std::string path = Write(dir, "a.toml", MinimalRule("r", "needs = ['wgtune_cpus', 'x > $min']\n") + R"(
+[[rule.cannot_judge]]
+when = 'wgtune_wireguard_interface_up == 0'
+reason = '{{ $labels.interface }}: down'
+
+[[rule.cannot_judge]]
+when = 'y'
+reason = 'z'
+
+[rule.params]
+min = 3
+)");
+  std::vector<Rule> rules = LoadRuleFiles({path}).rules;
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].needs, (std::vector<std::string>{"wgtune_cpus", "x > $min"}));
+  EXPECT_EQ(ExpandParams(rules[0], rules[0].needs[1]), "x > 3");
+  ASSERT_EQ(rules[0].cannot_judge.size(), 2u);
+  EXPECT_EQ(rules[0].cannot_judge[0].when, "wgtune_wireguard_interface_up == 0");
+  EXPECT_EQ(rules[0].cannot_judge[0].reason, "{{ $labels.interface }}: down");
+  EXPECT_EQ(ErrorOf<RuleError>([&] { ExpandParams(rules[0], "q > $nope"); }),
+            path + ":1: rule r: \"q > $nope\" uses $nope, which is not a param");
+}
+
+TEST(RuleLoaderTest, NeedsAndCannotJudgeErrors) {
+  std::string dir = TestDir();
+  std::string path = Write(dir, "a.toml", MinimalRule("r", "needs = 'wgtune_cpus'\n"));
+  EXPECT_EQ(LoadError(path), path + ":3: rule r: needs must be an array of PromQL strings, not string");
+  path = Write(dir, "b.toml", MinimalRule("r", "needs = [1]\n"));
+  EXPECT_EQ(LoadError(path), path + ":3: rule r: each of needs must be a string, not integer");
+  path = Write(dir, "c.toml", MinimalRule("r") + "[[rule.cannot_judge]]\nwhen = 'x'\n");
+  EXPECT_EQ(LoadError(path), path + ":8: rule r: cannot_judge needs when and reason");
+  path = Write(dir, "d.toml", MinimalRule("r") + "[[rule.cannot_judge]]\nwhen = 'x'\nreason = 'y'\nwhy = 'z'\n");
+  EXPECT_EQ(LoadError(path), path + ":11: rule r: unknown key \"why\" in cannot_judge");
+  path = Write(dir, "e.toml", MinimalRule("r", "cannot_judge = 'x'\n"));
+  EXPECT_EQ(LoadError(path), path + ":3: rule r: cannot_judge must be [[rule.cannot_judge]] tables with when and reason");
+}
+
+}  // namespace
+}  // namespace wgtune
