@@ -32,7 +32,8 @@ struct NotJudged {
   // What stood in the way, for machines: "collector-failed" (a collector the rule reads failed
   // in the exporter's last sample), "collector-missing" (the exporter does not run it),
   // "absent" (a series the rule needs is not there), "blind" (one of the rule's cannot_judge
-  // conditions holds), "history" (too few samples in the rule's window for a rate).
+  // conditions holds), "history" (too few samples in the rule's window for a rate, or samples
+  // covering less than half of it).
   std::string cause;
   std::string reason;  // for the operator, one or two sentences
 };

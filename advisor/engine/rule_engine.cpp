@@ -96,8 +96,10 @@ std::string FirstMetricName(const promql::Expr& expr) {
   return name;
 }
 
-// Passes every selection to the host and remembers, of each range selection, whether it found
-// series and whether any had the two samples a rate needs.
+// Passes every selection to the host and remembers the range selections that found series but
+// too little of their range: no series with the two samples a rate needs, or samples spanning
+// less than half the range (a 5 s look at a 10 m window counts 1 % of it, and extrapolates the
+// rest).
 class RangeRecorder : public promql::SeriesSource {
  public:
   explicit RangeRecorder(promql::SeriesSource& host) : host_(host) {}
@@ -107,15 +109,22 @@ class RangeRecorder : public promql::SeriesSource {
   promql::Matrix SelectRange(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time,
                              promql::Timestamp range) override {
     promql::Matrix result = host_.SelectRange(matchers, time, range);
-    size_t most = 0;  // the most samples any series has in the range
-    for (const promql::Series& series : result) most = std::max(most, series.points.size());
-    if (!result.empty() && most < 2) short_.push_back({matchers.empty() ? "" : matchers.front().value, range, most});
+    size_t most = 0;             // the most samples any series has in the range
+    promql::Timestamp span = 0;  // the longest time any series' samples cover
+    for (const promql::Series& series : result) {
+      most = std::max(most, series.points.size());
+      if (!series.points.empty()) span = std::max(span, series.points.back().t - series.points.front().t);
+    }
+    if (!result.empty() && (most < 2 || 2 * span < range)) {
+      short_.push_back({matchers.empty() ? "" : matchers.front().value, range, most, span});
+    }
     return result;
   }
   struct Short {
     std::string metric;       // the selection's first matcher value: its metric name, as a rule writes it
     promql::Timestamp range;
     size_t samples;           // the most any series had
+    promql::Timestamp span;   // the longest any series' samples covered
   };
   const std::vector<Short>& short_ranges() const { return short_; }
 
@@ -280,11 +289,15 @@ std::optional<NotJudged> WhyNotJudged(const CompiledRule& compiled, const RangeR
   const auto& short_ranges = recorded.short_ranges();
   if (!short_ranges.empty()) {
     const auto& first = short_ranges.front();
-    return not_judged("history", std::to_string(first.samples) + " sample" + (first.samples == 1 ? "" : "s") + " of " +
-                                     first.metric + " in the last " +
-                                     FormatPrometheusDuration(static_cast<double>(first.range) / 1000) +
-                                     ", and a rate needs two: the history is shorter than the rule's window (a "
-                                     "just-started exporter or advisor, or a scrape interval longer than the window)");
+    const std::string window = FormatPrometheusDuration(static_cast<double>(first.range) / 1000);
+    std::string what = first.samples < 2 ? std::to_string(first.samples) + " sample of " + first.metric +
+                                               " in the last " + window + ", and a rate needs two"
+                                         : "the samples of " + first.metric + " cover " +
+                                               FormatPrometheusDuration(static_cast<double>(first.span) / 1000) +
+                                               " of the last " + window + ", less than half of it";
+    return not_judged("history", what + ": the history is shorter than the rule's window (a just-started exporter "
+                                        "or advisor, a check watching less than the window, or a scrape interval "
+                                        "longer than it)");
   }
   return std::nullopt;
 }

@@ -16,7 +16,8 @@
 // metric catalog) failed or does not run on that exporter; a series of the rule's `needs` is
 // absent (said with the catalog's note on when that metric is absent); one of its
 // `cannot_judge` conditions holds; or a range of its expression found series but none with
-// the two samples a rate needs (the history is shorter than the window).
+// the two samples a rate needs, or samples covering less than half the range (the history is
+// shorter than the window).
 #pragma once
 
 #include <functional>

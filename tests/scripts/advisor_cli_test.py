@@ -84,8 +84,12 @@ with tempfile.TemporaryDirectory() as tmp:
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
     assert took >= 2.5, 'check did not watch the exporter for its sample interval (%.1fs)' % took
     report = json.loads(result.stdout)
-    assert report['hosts'] == [{'instance': target, 'tuned': False, 'error': '', 'failures': [], 'not_judged': []}], \
-        report['hosts']
+    host = report['hosts'][0]
+    assert (len(report['hosts']), host['instance'], host['tuned'], host['error'], host['failures']) == \
+        (1, target, False, '', []), report['hosts']
+    # A 3 s look cannot count handshakes over churn's 10 minutes, and says so; everything else it judged.
+    assert [(n['rule'], n['cause']) for n in host['not_judged']] == [('wireguard-handshake-churn', 'history')], host
+    assert 'of the last 10m, less than half of it' in host['not_judged'][0]['reason'], host
     by_rule = {f['rule']: f for f in report['findings']}
     irq = by_rule['irq-single-core']
     assert irq['severity'] == 'critical' and irq['instance'] == target, irq
@@ -103,8 +107,9 @@ with tempfile.TemporaryDirectory() as tmp:
 
     result, _, target = on_fresh_host(tmp, 'host2', 'check', '--rules', rules, '--target', '{target}')
     assert result.returncode == 1
-    assert re.match(r'wgtune-advisor: %s — \d+ findings \(\d+ critical, \d+ warning, \d+ info\), ordered by '
-                    r'expected gain\n' % re.escape(target), result.stdout), result.stdout[:300]
+    assert re.match(r'wgtune-advisor: %s — \d+ findings \(\d+ critical, \d+ warning, \d+ info\), 1 rule not judged, '
+                    r'ordered by expected gain\n' % re.escape(target), result.stdout), result.stdout[:300]
+    assert '\nNot judged (' in result.stdout and '  wireguard-handshake-churn — the samples of' in result.stdout
     assert '[critical] irq-single-core — enP30832s1 (mlx5_core): CPU1 handles 98.8% of NIC interrupts' \
         in result.stdout, result.stdout
     result, _, _ = on_fresh_host(tmp, 'host3', 'check', '--rules', rules, '--target', '{target}', '--format', 'markdown')
