@@ -67,7 +67,7 @@ ROWS = [
          [q('count by (instance) (%s == 0) or sum by (instance) (%s * 0)'
             % (sel('wgtune_scrape_collector_success'), sel('wgtune_scrape_collector_success')), '{{instance}}')]),
         ('Tuning configuration', 'table', 'none',
-         'The fingerprint of the host\'s tuning knobs (sysctls, RPS/RFS, MTUs, rings, channels, RSS hash, IRQ '
+         'The fingerprint of the host\'s tuning knobs (sysctls, RPS/RFS, MTUs, rings, channels, RSS hash, NIC offloads, IRQ '
          'affinity, qdiscs, irqbalance, WireGuard implementation): a new value is a new row of the comparison '
          'table (§7.1, wgtune-advisor compare).',
          [q(sel('wgtune_tuning_config_info'), instant=True)]),
