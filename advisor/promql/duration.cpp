@@ -23,7 +23,7 @@ std::optional<double> ParsePrometheusDuration(std::string_view text) {
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     if (digits == 0) return std::nullopt;
     auto number = ParseUint(text.substr(0, digits));
-    if (!number || *number > (1ULL << 53)) return std::nullopt;
+    if (!number || *number > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
     text.remove_prefix(digits);
     size_t unit_length = 0;
     while (unit_length < text.size() && text[unit_length] >= 'a' && text[unit_length] <= 'z') ++unit_length;
@@ -32,9 +32,11 @@ std::optional<double> ParsePrometheusDuration(std::string_view text) {
     while (index < kUnitCount && kUnits[index].first != unit) ++index;
     if (index == kUnitCount || index < next_unit) return std::nullopt;
     next_unit = index + 1;
-    const int64_t part = static_cast<int64_t>(*number) * kUnits[index].second;
-    if (part / kUnits[index].second != static_cast<int64_t>(*number) || millis > INT64_MAX - part) return std::nullopt;
-    millis += part;
+    // Prometheus keeps a duration in nanoseconds of an int64 (Go's time.Duration): about 292
+    // years at most; anything longer it refuses, and so do we, before any product overflows.
+    constexpr int64_t kMaxMillis = INT64_MAX / 1000000;
+    if (static_cast<int64_t>(*number) > (kMaxMillis - millis) / kUnits[index].second) return std::nullopt;
+    millis += static_cast<int64_t>(*number) * kUnits[index].second;
     text.remove_prefix(unit_length);
   }
   return static_cast<double>(millis) / 1000;

@@ -11,7 +11,8 @@
 namespace wgtune {
 
 // A Prometheus duration in seconds, exact to the millisecond; nullopt when malformed (units
-// y w d h m s ms, in decreasing order, each at most once; "0" alone is allowed).
+// y w d h m s ms, in decreasing order, each at most once; "0" alone is allowed) or longer than
+// Prometheus takes (its int64 nanoseconds: 292 years and a half).
 std::optional<double> ParsePrometheusDuration(std::string_view text);
 
 // The inverse, as Prometheus prints durations: 330 → "5m30s", 5.001 → "5s1ms", 604800 →

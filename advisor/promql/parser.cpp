@@ -183,8 +183,23 @@ class Parser {
     return Take();
   }
 
-  // Precedence climbing: parses operators binding at least as tightly as min_precedence.
+  // Every nesting of the grammar (parentheses, unary signs, function and aggregation arguments,
+  // the right operand of ^) recurses through here, so this is where depth is bounded: the
+  // parser, the evaluator and every walk of the tree recurse once per level, and an expression
+  // nested without end would overflow the stack.
   std::unique_ptr<Expr> ParseBinary(int min_precedence) {
+    if (depth_ == kMaxNesting) {
+      throw ParseError("position " + std::to_string(Peek().position) + ": expression nested deeper than " +
+                       std::to_string(kMaxNesting) + " levels");
+    }
+    ++depth_;
+    std::unique_ptr<Expr> expr = ParseBinaryAtDepth(min_precedence);
+    --depth_;
+    return expr;
+  }
+
+  // Precedence climbing: parses operators binding at least as tightly as min_precedence.
+  std::unique_ptr<Expr> ParseBinaryAtDepth(int min_precedence) {
     std::unique_ptr<Expr> lhs = ParseUnary();
     while (true) {
       std::optional<OperatorInfo> info = BinaryOperator(Peek().kind);
@@ -490,6 +505,7 @@ class Parser {
 
   std::vector<Token> tokens_;
   size_t next_ = 0;
+  size_t depth_ = 0;  // ParseBinary calls under way
 };
 
 void AppendQuoted(std::string& out, std::string_view value) {

@@ -14,11 +14,17 @@
 
 namespace wgtune::promql {
 
+// How deeply an expression may nest (parentheses, unary signs, function and aggregation
+// arguments, chains of ^): far beyond any rule, and far within the stack of every thread that
+// parses, evaluates or walks one.
+inline constexpr size_t kMaxNesting = 256;
+
 // Parses one complete expression. Throws wgtune::ParseError("position N: expected X, found Y")
 // where N is the 0-based byte offset of the offending token: unknown tokens, unbalanced
 // parentheses or braces, misplaced modifiers (bool on a non-comparison, group_left without
 // on/ignoring, grouping on and/or/unless), unknown functions or aggregation modifiers, wrong
-// argument counts, selectors that could match every series, and anything after the expression.
+// argument counts, selectors that could match every series, nesting deeper than kMaxNesting,
+// and anything after the expression.
 std::unique_ptr<Expr> ParseExpr(std::string_view source);
 
 // A canonical, fully parenthesised rendering: every binary and unary expression is wrapped in

@@ -119,7 +119,8 @@ Rule ParseRule(const std::string& file, const toml::table& table) {
       std::string value = string_value(node, name);
       auto seconds = ParsePrometheusDuration(value);
       if (!seconds) {
-        Fail(file, LineOf(node), id, "for must be a duration such as \"30s\", \"5m\" or \"1h30m\", not " + Quoted(value));
+        Fail(file, LineOf(node), id,
+             "for must be a duration such as \"30s\", \"5m\" or \"1h30m\" (at most 292y), not " + Quoted(value));
       }
       rule.for_seconds = *seconds;
     } else if (name == "summary") {

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace wgtune::promql {
 namespace {
@@ -224,6 +225,47 @@ TEST(PromqlParserTest, NaNIsANumber) {
   std::unique_ptr<Expr> expr = ParseExpr("NaN");
   ASSERT_EQ(expr->kind, ExprKind::kNumber);
   EXPECT_TRUE(std::isnan(expr->As<NumberLiteral>().value));
+}
+
+}  // namespace
+}  // namespace wgtune::promql
+
+namespace wgtune::promql {
+namespace {
+
+// Issue 15: deep nesting overflowed the stack. Every kind of nesting is bounded at kMaxNesting.
+std::string Nested(size_t depth, const std::string& open, const std::string& inner, const std::string& close) {
+  std::string out;
+  for (size_t i = 0; i < depth; ++i) out += open;
+  out += inner;
+  for (size_t i = 0; i < depth; ++i) out += close;
+  return out;
+}
+
+TEST(PromqlParserTest, NestingIsBounded) {
+  // The expression itself is one level: kMaxNesting - 1 wrappers fit, one more does not.
+  const size_t fits = kMaxNesting - 1;
+  for (const auto& [open, close] : std::vector<std::pair<std::string, std::string>>{
+           {"(", ")"}, {"-", ""}, {"+", ""}, {"abs(", ")"}, {"sum(", ")"}, {"2 ^ ", ""}}) {
+    SCOPED_TRACE(open);
+    EXPECT_NO_THROW(ParseExpr(Nested(fits, open, "x", close)));
+    try {
+      ParseExpr(Nested(fits + 1, open, "x", close));
+      ADD_FAILURE() << "parsed " << fits + 1 << " levels";
+    } catch (const ParseError& error) {
+      EXPECT_TRUE(std::string(error.what()).find("expression nested deeper than 256 levels") != std::string::npos)
+          << error.what();
+      EXPECT_TRUE(StartsWith(error.what(), "position ")) << error.what();
+    }
+  }
+  // The issue's inputs: t, 1,200 signs and w; 5,000 parentheses; and 5,000 right-associative ^.
+  EXPECT_THROW(ParseExpr("t" + std::string(1200, '+') + "w"), ParseError);
+  EXPECT_THROW(ParseExpr(Nested(5000, "(", "x", ")")), ParseError);
+  EXPECT_THROW(ParseExpr(Nested(5000, "2 ^ ", "x", "")), ParseError);
+  // A long chain of left-associative operators is not nesting.
+  std::string chain = "x";
+  for (int i = 0; i < 5000; ++i) chain += " + x";
+  EXPECT_NO_THROW(ParseExpr(chain));
 }
 
 }  // namespace

@@ -175,7 +175,8 @@ TEST(RuleLoaderTest, BadDuration) {
   std::string dir = TestDir();
   std::string path = Write(dir, "a.toml", MinimalRule("slow", "for = \"5 minutes\"\n"));
   EXPECT_EQ(LoadError(path),
-            path + ":3: rule slow: for must be a duration such as \"30s\", \"5m\" or \"1h30m\", not \"5 minutes\"");
+            path + ":3: rule slow: for must be a duration such as \"30s\", \"5m\" or \"1h30m\" (at most 292y), not "
+                   "\"5 minutes\"");
 }
 
 TEST(RuleLoaderTest, PrometheusDurations) {
@@ -382,6 +383,29 @@ TEST(RuleLoaderTest, NeedsAndCannotJudgeErrors) {
   EXPECT_EQ(LoadError(path), path + ":11: rule r: unknown key \"why\" in cannot_judge");
   path = Write(dir, "e.toml", MinimalRule("r", "cannot_judge = 'x'\n"));
   EXPECT_EQ(LoadError(path), path + ":3: rule r: cannot_judge must be [[rule.cannot_judge]] tables with when and reason");
+}
+
+}  // namespace
+}  // namespace wgtune
+
+namespace wgtune {
+namespace {
+
+// Issue 15: a `for` Prometheus would refuse loaded, and whole seconds of it overflowed.
+TEST(RuleLoaderTest, DurationsBeyondPrometheussRangeAreRefused) {
+  std::string dir = TestDir();
+  std::string path = Write(dir, "a.toml", MinimalRule("huge", "for = \"300000000000y\"\n"));
+  EXPECT_EQ(LoadError(path), path + ":3: rule huge: for must be a duration such as \"30s\", \"5m\" or \"1h30m\" "
+                                    "(at most 292y), not \"300000000000y\"");
+  // Prometheus's bound, int64 nanoseconds: 292 years fit, 293 do not.
+  EXPECT_EQ(ParsePrometheusDuration("292y"), 292.0 * 365 * 86400);
+  EXPECT_EQ(ParsePrometheusDuration("293y"), std::nullopt);
+  EXPECT_EQ(ParsePrometheusDuration("9223372036854ms"), 9223372036.854);
+  EXPECT_EQ(ParsePrometheusDuration("9223372036855ms"), std::nullopt);
+  EXPECT_EQ(ParsePrometheusDuration("292y24w"), (292.0 * 365 + 24 * 7) * 86400);
+  EXPECT_EQ(ParsePrometheusDuration("292y25w"), std::nullopt);  // the sum counts, not each part
+  EXPECT_EQ(ParsePrometheusDuration("18446744073709551616s"), std::nullopt);  // beyond uint64
+  EXPECT_EQ(FormatPrometheusDuration(*ParsePrometheusDuration("292y")), "292y");
 }
 
 }  // namespace
