@@ -35,6 +35,8 @@
 #include "advisor/workflow/comparison.h"
 #include "advisor/workflow/prometheus_history.h"
 #include "advisor/workflow/run_files.h"
+#include "common/cli.h"
+#include "common/duration.h"
 #include "common/logging.h"
 #include "common/metric_set.h"
 #include "common/metrics_server.h"
@@ -99,15 +101,6 @@ RuleSet LoadRules(const Options& options) {
   RuleSet set = LoadRuleDirectory(RulesDirectory(options));
   if (!options.params_file.empty()) ApplyParamOverrides(set.rules, options.params_file);
   return set;
-}
-
-// A CLI11 validator for Prometheus durations ("30s", "5m").
-CLI::Validator DurationValidator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        return ParsePrometheusDuration(text) ? "" : "not a duration such as 30s, 5m or 1h: " + text;
-      },
-      "DURATION");
 }
 
 double Seconds(const std::string& text) { return *ParsePrometheusDuration(text); }
@@ -667,8 +660,7 @@ int Main(int argc, char** argv) {
   app.fallthrough();
   app.add_option("--rules", options.rules_dir, "Rules directory (default: " WGTUNE_RULES_DIR ", then ./rules)");
   app.add_option("--rules.params", options.params_file, "Site TOML overriding rule params: [params.<rule-id>]");
-  app.add_option("--log.level", options.log_level, "debug, info, warn or error")->capture_default_str();
-  app.add_option("--log.format", options.log_format, "logfmt or json")->capture_default_str();
+  AddLoggingOptions(app, options.log_level, options.log_format);
   app.add_option("--runbook.base-url", options.runbook_base_url, "Alerts' runbook_url is this plus #<rule id>")
       ->capture_default_str();
 
@@ -776,8 +768,7 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    int code = app.exit(error);
-    return code == 0 ? kExitClean : kExitError;
+    return ExitForParseError(app, error, "wgtune-advisor");
   }
   options.scrape_timeout = Seconds(scrape_timeout);
   options.wait_for_rates = Seconds(wait_for_rates);

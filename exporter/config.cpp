@@ -7,6 +7,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/cli.h"
+#include "common/duration.h"
+#include "common/toml_file.h"
 #include "exporter/collector.h"
 
 namespace wgtune {
@@ -63,10 +66,11 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
   app.add_option("--wireguard.uapi-dir", config.wireguard_uapi_dir,
                  "Directory of userspace WireGuard UAPI sockets (wireguard-go, NetBird userspace)")
       ->capture_default_str();
-  app.add_option("--sample.interval", config.sample_interval_seconds,
-                 "Seconds between two samples; live rates are computed over this window")
+  std::string sample_interval = FormatPrometheusDuration(config.sample_interval_seconds);
+  app.add_option("--sample.interval", sample_interval,
+                 "Time between two samples (100ms to 1h); live rates are computed over this window")
       ->capture_default_str()
-      ->check(CLI::Range(0.1, 3600.0));
+      ->check(DurationValidator(0.1, 3600));
   app.add_option("--collector.interrupts.include", config.interrupts_include,
                  "Regex over IRQ names: also export these IRQs as NIC queue interrupts");
   app.add_option("--collector.kernel.modules", config.kernel_modules,
@@ -90,12 +94,7 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
                  "Serve the recorded qdisc netlink dump DIR/qdisc.netlink instead of the kernel's (testing)");
   app.add_option("--collector.wireguard.peer-names-file", config.wireguard_peer_names_file,
                  "TOML file naming peers: [peers] \"<public key>\" = \"name\"");
-  app.add_option("--log.level", config.log_level, "Only log messages with the given severity or above")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-  app.add_option("--log.format", config.log_format, "Output format of log messages")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"logfmt", "json"}));
+  AddLoggingOptions(app, config.log_level, config.log_format);
   for (const CollectorInfo& info : AllCollectors()) {
     config.collectors[info.name] = info.enabled_by_default;
     std::string name = std::string("--collector.") + info.name + ",!--no-collector." + info.name;
@@ -109,23 +108,26 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
     if (!config_file.empty()) {
       toml::table table;
       try {
-        table = toml::parse_file(config_file);
-      } catch (const toml::parse_error& error) {
-        std::ostringstream message;
-        message << config_file << ":" << error.source().begin.line << ":" << error.source().begin.column << ": "
-                << error.description();
-        throw CLI::ValidationError("--config.file", message.str());
+        table = ParseTomlFile(config_file);
+      } catch (const TomlFileError& error) {
+        throw CLI::ValidationError("--config.file", error.what());
       }
       // File settings first, then the command line again, so that flags win (TakeLast).
       std::vector<std::string> args;
       FlattenToml(table, "", args);
       args.insert(args.end(), argv + 1, argv + argc);
       std::reverse(args.begin(), args.end());  // CLI11's vector form: reversed, without argv[0]
-      app.parse(args);
+      try {
+        app.parse(args);
+      } catch (const CLI::ExtrasError& error) {
+        // The command line passed alone, so what is left over came from the file.
+        throw CLI::ValidationError("--config.file", config_file + ": unknown setting: " + error.what());
+      }
     }
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    return ExitForParseError(app, error, "wgtune-exporter");
   }
+  config.sample_interval_seconds = *ParsePrometheusDuration(sample_interval);
   return -1;
 }
 

@@ -4,9 +4,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <stdexcept>
 #include <mutex>
 #include <thread>
 
+#include "common/cli.h"
 #include "common/logging.h"
 #include "common/metrics_server.h"
 #include "common/stop_signals.h"
@@ -30,7 +32,20 @@ int Run(int argc, char** argv) {
 
   StopSignals stop_signals;  // before any thread starts
 
-  std::vector<NamedCollector> collectors = CreateEnabledCollectors(config);
+  // A value that parsed but cannot be used (a regex that does not compile, a listen address
+  // without a port, a peer-names file with a mistake) is the operator's to fix: one line, exit 2.
+  std::vector<NamedCollector> collectors;
+  ListenAddress listen_address;
+  try {
+    collectors = CreateEnabledCollectors(config);
+  } catch (const std::invalid_argument& error) {
+    return ExitForBadValue("wgtune-exporter", error.what());
+  }
+  try {
+    listen_address = ParseListenAddress(config.listen_address);
+  } catch (const std::invalid_argument& error) {
+    return ExitForBadValue("wgtune-exporter", std::string("--web.listen-address: ") + error.what());
+  }
   std::string enabled;
   for (const auto& named : collectors) enabled += (enabled.empty() ? "" : ",") + named.name;
   Sampler sampler(std::move(collectors), SteadySeconds, config.sample_interval_seconds,
@@ -40,7 +55,7 @@ int Run(int argc, char** argv) {
 
   MetricsServer server([&sampler] { return sampler.Exposition(); }, config.telemetry_path, "wgtune exporter",
                        "WireGuard / NetBird network-tuning signals for Prometheus.");
-  server.Bind(ParseListenAddress(config.listen_address));
+  server.Bind(listen_address);
   Log(spdlog::level::info, "listening",
       {{"address", config.listen_address}, {"port", std::to_string(server.port())}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
        {"sample_interval", FormatSeconds(config.sample_interval_seconds)}});

@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "advisor/engine/metric_catalog.h"
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 #include "advisor/promql/parser.h"
 #include "advisor/rules/loader.h"
 #include "common/errors.h"

@@ -5,7 +5,7 @@
 #include <limits>
 #include <optional>
 
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 #include "common/errors.h"
 #include "common/text.h"
 

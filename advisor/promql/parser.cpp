@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 #include "advisor/promql/lexer.h"
 #include "common/errors.h"
 #include "common/text.h"

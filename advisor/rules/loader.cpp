@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/text.h"
+#include "common/toml_file.h"
 
 namespace wgtune {
 namespace {
@@ -50,18 +51,11 @@ std::string_view TypeName(const toml::node& node) {
 }
 
 // Reads and parses a TOML file; I/O and syntax errors become RuleErrors.
-toml::table ParseTomlFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuleError(path + ": cannot read: " + std::strerror(errno));
-  std::ostringstream content;
-  content << in.rdbuf();
-  if (in.bad()) throw RuleError(path + ": cannot read: " + std::strerror(errno));
+toml::table ParseRuleTomlFile(const std::string& path) {
   try {
-    return toml::parse(content.str(), path);
-  } catch (const toml::parse_error& error) {
-    const auto& begin = error.source().begin;
-    throw RuleError(path + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) + ": " +
-                    std::string(error.description()));
+    return ParseTomlFile(path);
+  } catch (const TomlFileError& error) {
+    throw RuleError(error.what());
   }
 }
 
@@ -211,7 +205,7 @@ void ParseTemplates(const std::string& file, const toml::node& node, RuleSet& se
 
 void ParseRuleFile(const std::string& file, RuleSet& set) {
   std::vector<Rule>& rules = set.rules;
-  toml::table root = ParseTomlFile(file);
+  toml::table root = ParseRuleTomlFile(file);
   for (const auto& [key, node] : root) {
     if (key.str() == "templates") {
       ParseTemplates(file, node, set);
@@ -277,7 +271,7 @@ RuleSet LoadRuleDirectory(const std::string& dir) {
 
 void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_toml_path) {
   const std::string& file = override_toml_path;
-  toml::table root = ParseTomlFile(file);
+  toml::table root = ParseRuleTomlFile(file);
   std::vector<std::pair<RuleParam*, RuleParam>> changes;  // validated first, applied together
   for (const auto& [key, node] : root) {
     if (key.str() != "params") {

@@ -41,7 +41,7 @@
 #include <string_view>
 #include <vector>
 
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 #include "advisor/rules/rule.h"
 
 namespace wgtune {

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 #include "advisor/sources/http_client.h"
 #include "common/text.h"
 

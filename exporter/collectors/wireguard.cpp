@@ -48,6 +48,7 @@
 #include "common/errors.h"
 #include "common/files.h"
 #include "common/logging.h"
+#include "common/toml_file.h"
 #include "exporter/collector.h"
 #include "exporter/config.h"
 #include "exporter/sources/net_class.h"
@@ -86,10 +87,6 @@ bool IsBase64Key(std::string_view text) {
   return (Base64Digit(text[42]) & 3) == 0;
 }
 
-std::string TomlPosition(const std::string& path, const toml::source_region& source) {
-  return path + ":" + std::to_string(source.begin.line) + ":" + std::to_string(source.begin.column);
-}
-
 // [peers] "<base64 public key>" = "name". Read once; a mistake stops the exporter at start
 // with the file and line, rather than silently naming nobody.
 std::map<std::string, std::string> LoadPeerNames(const std::string& path) {
@@ -97,10 +94,9 @@ std::map<std::string, std::string> LoadPeerNames(const std::string& path) {
   if (path.empty()) return names;
   toml::table table;
   try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& error) {
-    throw std::invalid_argument("--collector.wireguard.peer-names-file " + TomlPosition(path, error.source()) + ": " +
-                                std::string(error.description()));
+    table = ParseTomlFile(path);
+  } catch (const TomlFileError& error) {
+    throw std::invalid_argument(std::string("--collector.wireguard.peer-names-file: ") + error.what());
   }
   const toml::node* peers = table.get("peers");
   if (peers == nullptr) {

@@ -294,7 +294,7 @@ class Exporter:
         os.mkdir(uapi)
         name = self.mesh.interface(self.host) + '.sock'
         os.symlink(os.path.join(wglab.UAPI_DIR, name), os.path.join(uapi, name))
-        argv = [self.binary, '--web.listen-address=%s:0' % self.address, '--sample.interval=%s' % self.interval,
+        argv = [self.binary, '--web.listen-address=%s:0' % self.address, '--sample.interval=%dms' % round(self.interval * 1000),
                 '--wireguard.uapi-dir=' + uapi] + self.extra_args
         if self.view == 'host':
             self.sysfs = os.path.join(self.work, 'sys')

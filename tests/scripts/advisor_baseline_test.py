@@ -2,7 +2,7 @@
 """`wgtune-advisor baseline` through a real WireGuard tunnel, with the real exporter's view.
 
 A two-host wireguard-go mesh (tests/lab/wglab.py, prefix wga), wgtune-exporter inside host 1's
-namespace (tests/lab/faults.py Exporter, --sample.interval 1), an iperf3 server on host 2's
+namespace (tests/lab/faults.py Exporter, --sample.interval 1s), an iperf3 server on host 2's
 overlay address; `wgtune-advisor baseline` runs inside host 1 for tcp_fwd and udp_1200, 4 s
 each, scraping the exporter every 0.5 s. Checked in the run files: the schema, the guide's
 arguments, iperf3's throughput (> 0, the report's own end.sum_received), the fingerprint the

@@ -41,7 +41,7 @@ def start_exporter(root, log_path):
          '--collector.ethtool.replay-dir=' + root + '/ethtool',
          '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
          '--collector.qdisc.replay-dir=' + root + '/netlink',
-         '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=3',
+         '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=3s',
          '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
         stderr=log)
     port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
@@ -146,6 +146,17 @@ with tempfile.TemporaryDirectory() as tmp:
     assert result.returncode == 2, (result.returncode, result.stdout)
     assert took >= 3, 'an unreachable target is retried within the wait (%.1fs)' % took
     assert 'not checked' in result.stdout, result.stdout
+
+    # Bad flags and values: one line naming them, exit 2 (never CLI11's codes or an abort).
+    for args, said in [(('--log.level=bogus', 'lint'), '--log.level: bogus not in'),
+                       (('--log.format=xml', 'lint'), '--log.format: xml not in'),
+                       (('check', '--window=soon'), '--window: not a duration'),
+                       (('run', '--interval=0.5'), '--interval: not a duration'),
+                       (('check', '--no-such-flag'), '--no-such-flag'),
+                       (('--rules', rules, '--rules.params', os.path.join(tmp, 'absent.toml'), 'lint'), 'cannot read ')]:
+        result, _ = run(*args)
+        lines = result.stderr.splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and said in lines[0], (args, result.returncode, result.stderr)
 
     # lint: clean bundled rules; a broken file named by file, line and rule.
     result, _ = run('lint', '--rules', rules)

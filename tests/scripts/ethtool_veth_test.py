@@ -152,7 +152,7 @@ try:
     log_path = os.path.join(log_dir, 'exporter.log')
     with open(log_path, 'w') as log:
         process = subprocess.Popen(
-            ['ip', 'netns', 'exec', NS, binary, '--web.listen-address=127.0.0.1:0', '--sample.interval=0.5',
+            ['ip', 'netns', 'exec', NS, binary, '--web.listen-address=127.0.0.1:0', '--sample.interval=500ms',
              '--collector.ethtool', '--collector.ethtool.metrics-include=.*',
              '--collector.ethtool.features-include=.*'], stderr=log)
     port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,

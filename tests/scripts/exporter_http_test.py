@@ -40,7 +40,7 @@ with tempfile.TemporaryDirectory() as root:
              '--collector.ethtool.replay-dir=' + root + '/ethtool',
              '--collector.wireguard.netlink-replay-dir=' + root + '/netlink',
              '--collector.qdisc.replay-dir=' + root + '/netlink',
-             '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=2',
+             '--wireguard.uapi-dir=' + root + '/run/wireguard', '--sample.interval=2s',
              '--collector.processes.names=irqbalance', '--collector.processes.names=wireguard-go'],
             stderr=log)
     try:
@@ -105,5 +105,20 @@ with tempfile.TemporaryDirectory() as root:
     finally:
         code = stop(process)
     assert code == 0, 'exporter exited with %s after SIGTERM' % code
+
+    # Bad flags, files and values: one line naming them, exit 2, before anything is served.
+    absent = os.path.join(root, 'absent.toml')
+    for args, said in [(['--log.level=bogus'], '--log.level: bogus not in'),
+                       (['--sample.interval=5'], '--sample.interval: not a duration'),
+                       (['--sample.interval=0s'], '--sample.interval: 0s is shorter than 100ms'),
+                       (['--config.file=' + absent], '--config.file: cannot read %s: No such file' % absent),
+                       (['--web.listen-address=10050'], '--web.listen-address: listen address without port'),
+                       (['--collector.interrupts.include=('], '--collector.interrupts.include'),
+                       (['--collector.wireguard.peer-names-file=' + absent], 'cannot read ' + absent),
+                       (['--no-such-flag'], '--no-such-flag')]:
+        result = subprocess.run([binary, '--web.listen-address=127.0.0.1:0'] + args, capture_output=True, text=True,
+                                timeout=10)
+        lines = result.stderr.splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and said in lines[0], (args, result.returncode, result.stderr)
     print('exporter_http_test: %d golden series checked, %d rate/share series served' %
           (len(stable_golden), len(rates_served)))

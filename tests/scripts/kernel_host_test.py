@@ -54,7 +54,7 @@ log_dir = tempfile.mkdtemp(prefix='wgtune-kernel-')
 try:
     log_path = os.path.join(log_dir, 'exporter.log')
     with open(log_path, 'w') as log:
-        process = subprocess.Popen([binary, '--web.listen-address=127.0.0.1:0', '--sample.interval=1',
+        process = subprocess.Popen([binary, '--web.listen-address=127.0.0.1:0', '--sample.interval=1s',
                                     '--collector.kernel.modules=' + ','.join(MODULES)], stderr=log)
     port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
                     'the listening log line').group(1)

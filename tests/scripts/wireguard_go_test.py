@@ -70,7 +70,7 @@ def main():
             with open(log_path, 'w') as log:
                 exporter = subprocess.Popen(
                     ['ip', 'netns', 'exec', mesh.namespace(1), binary, '--web.listen-address=127.0.0.1:0',
-                     '--wireguard.uapi-dir=' + wglab.UAPI_DIR, '--sample.interval=%s' % SAMPLE_INTERVAL,
+                     '--wireguard.uapi-dir=' + wglab.UAPI_DIR, '--sample.interval=%dms' % round(SAMPLE_INTERVAL * 1000),
                      '--log.level=debug'],
                     stderr=log)
             port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
@@ -130,7 +130,7 @@ def main():
                 unprivileged = subprocess.Popen(
                     ['ip', 'netns', 'exec', mesh.namespace(1), 'setpriv', '--reuid=65534', '--regid=65534',
                      '--clear-groups', binary, '--web.listen-address=127.0.0.1:0',
-                     '--wireguard.uapi-dir=' + wglab.UAPI_DIR, '--sample.interval=%s' % SAMPLE_INTERVAL],
+                     '--wireguard.uapi-dir=' + wglab.UAPI_DIR, '--sample.interval=%dms' % round(SAMPLE_INTERVAL * 1000)],
                     stderr=log)
             try:
                 user_port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(user_log).read()), 10,

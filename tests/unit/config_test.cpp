@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -15,8 +16,8 @@ int Parse(std::vector<std::string> args, ExporterConfig& config) {
   return ParseExporterConfig(static_cast<int>(argv.size()), argv.data(), config);
 }
 
-std::string WriteTemp(const std::string& content) {
-  std::string path = testing::TempDir() + "/wgtune-config-test.toml";
+std::string WriteTemp(const std::string& content, const std::string& name = "wgtune-config-test.toml") {
+  std::string path = testing::TempDir() + "/" + name;
   std::ofstream(path) << content;
   return path;
 }
@@ -39,7 +40,7 @@ TEST(ExporterConfigTest, DefaultsFollowNodeExporter) {
 TEST(ExporterConfigTest, FlagsSetEverySetting) {
   ExporterConfig config;
   ASSERT_EQ(Parse({"--web.listen-address=127.0.0.1:1", "--path.procfs", "/fixture/proc", "--path.sysfs=/fixture/sys",
-                   "--path.rootfs=/fixture", "--collector.kernel.modules=wireguard", "--sample.interval=1.5",
+                   "--path.rootfs=/fixture", "--collector.kernel.modules=wireguard", "--sample.interval=1500ms",
                    "--no-collector.softnet", "--log.format=json"},
                   config),
             -1);
@@ -63,7 +64,7 @@ telemetry-path = "/m"
 procfs = "/file/proc"
 rootfs = "/host"
 [sample]
-interval = 2
+interval = "2s"
 [collector]
 conntrack = false
 [collector.interrupts]
@@ -97,13 +98,49 @@ TEST(ExporterConfigTest, EthtoolFeaturesIncludeByFlagAndToml) {
   EXPECT_EQ(file.ethtool_features_include, "gro");
 }
 
-TEST(ExporterConfigTest, BadInputIsRefusedWithAnExitCode) {
+// Every bad flag, file or value: exit 2 and one line on stderr, naming what is wrong.
+TEST(ExporterConfigTest, BadInputIsOneLineNamingItAndExitTwo) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string said;
+  };
+  const std::string missing = testing::TempDir() + "/no-such-wgtune-config.toml";
+  const std::vector<Case> cases = {
+      {{"--no-such-flag"}, "wgtune-exporter: The following argument was not expected: --no-such-flag"},
+      {{"--log.format=xml"}, "wgtune-exporter: --log.format: xml not in {logfmt,json}"},
+      {{"--log.level=bogus"}, "wgtune-exporter: --log.level: bogus not in {debug,info,warn,error}"},
+      {{"--sample.interval=0"}, "wgtune-exporter: --sample.interval: 0 is shorter than 100ms"},
+      {{"--sample.interval=2h"}, "wgtune-exporter: --sample.interval: 2h is longer than 1h"},
+      {{"--sample.interval=5"}, "wgtune-exporter: --sample.interval: not a duration such as 30s, 5m or 1h: 5"},
+      {{"--config.file", missing},
+       "wgtune-exporter: --config.file: cannot read " + missing + ": No such file or directory"},
+      {{"--config.file", WriteTemp("[web]\nlisten-address = \n", "syntax.toml")},
+       "wgtune-exporter: --config.file: " + testing::TempDir() +
+           "/syntax.toml:2:18: Error while parsing key-value pair: expected value"},
+      {{"--config.file", WriteTemp("[web]\nno-such-setting = 1\n", "unknown.toml")},
+       "wgtune-exporter: --config.file: " + testing::TempDir() +
+           "/unknown.toml: unknown setting: The following argument was not expected: --web.no-such-setting=1"},
+  };
+  for (const Case& c : cases) {
+    ExporterConfig config;
+    testing::internal::CaptureStderr();
+    int code = Parse(c.args, config);
+    std::string said = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(code, 2) << c.args[0];
+    EXPECT_EQ(said.rfind(c.said, 0), 0u) << "said: " << said;
+    EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 1) << "said: " << said;
+  }
+}
+
+TEST(ExporterConfigTest, SampleIntervalIsAPrometheusDuration) {
   ExporterConfig config;
-  EXPECT_GT(Parse({"--no-such-flag"}, config), 0);
-  EXPECT_GT(Parse({"--log.format=xml"}, config), 0);
-  EXPECT_GT(Parse({"--sample.interval=0"}, config), 0);
-  EXPECT_GT(Parse({"--config.file", WriteTemp("[web]\nlisten-address = \n")}, config), 0);
-  EXPECT_GT(Parse({"--config.file", WriteTemp("[web]\nno-such-setting = 1\n")}, config), 0);
+  ASSERT_EQ(Parse({"--sample.interval=1m"}, config), -1);
+  EXPECT_EQ(config.sample_interval_seconds, 60);
+  ASSERT_EQ(Parse({"--sample.interval=250ms"}, config), -1);
+  EXPECT_EQ(config.sample_interval_seconds, 0.25);
+  ExporterConfig file;
+  ASSERT_EQ(Parse({"--config.file", WriteTemp("[sample]\ninterval = \"10s\"\n")}, file), -1);
+  EXPECT_EQ(file.sample_interval_seconds, 10);
 }
 
 TEST(ExporterConfigTest, HelpAndVersionExitZero) {

@@ -1,4 +1,4 @@
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 
 #include <cmath>
 #include <cstdint>
