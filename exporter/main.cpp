@@ -38,12 +38,13 @@ int Run(int argc, char** argv) {
   // The first sample is taken before serving, so /metrics is never empty.
   sampler.SampleOnce();
 
-  MetricsServer server([&sampler] { return sampler.Exposition(); }, config.telemetry_path, "wgtune exporter",
-                       "WireGuard / NetBird network-tuning signals for Prometheus.");
-  server.Bind(ParseListenAddress(config.listen_address));
-  Log(spdlog::level::info, "listening",
-      {{"address", config.listen_address}, {"port", std::to_string(server.port())}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
+  std::unique_ptr<MetricsServer> server = StartMetricsServer(
+      config.listen_addresses, [&sampler] { return sampler.Exposition(); },
+      {config.telemetry_path, "wgtune exporter", "WireGuard / NetBird network-tuning signals for Prometheus.",
+       config.web_config_file, HttpLimits{}},
+      {{"telemetry_path", config.telemetry_path}, {"collectors", enabled},
        {"sample_interval", FormatSeconds(config.sample_interval_seconds)}});
+  if (!server) return 2;
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -71,10 +72,10 @@ int Run(int argc, char** argv) {
       stopping = true;
     }
     wake.notify_all();
-    server.Stop();
+    server->Stop();
   });
 
-  server.Serve();
+  server->Serve();
   // Serve() also returns when the server fails: stop the sampler in any case.
   stop_signals.StopAndJoin();
   sampling.join();
