@@ -35,9 +35,6 @@ int Run(int argc, char** argv) {
   for (const auto& named : collectors) enabled += (enabled.empty() ? "" : ",") + named.name;
   Sampler sampler(std::move(collectors), SteadySeconds, config.sample_interval_seconds,
                   ExporterInfo(config.sample_interval_seconds));
-  // The first sample is taken before serving, so /metrics is never empty.
-  sampler.SampleOnce();
-
   std::unique_ptr<MetricsServer> server = StartMetricsServer(
       config.listen_addresses, [&sampler] { return sampler.Exposition(); },
       {config.telemetry_path, "wgtune exporter", "WireGuard / NetBird network-tuning signals for Prometheus.",
@@ -45,6 +42,9 @@ int Run(int argc, char** argv) {
       {{"telemetry_path", config.telemetry_path}, {"collectors", enabled},
        {"sample_interval", FormatSeconds(config.sample_interval_seconds)}});
   if (!server) return 2;
+  // The first sample is taken before serving, so /metrics is never empty (and after the web
+  // configuration is known good, so that a bad one is the only line printed).
+  sampler.SampleOnce();
 
   std::mutex mutex;
   std::condition_variable wake;
