@@ -36,6 +36,7 @@ struct HttpServer::Connection {
     if (ssl != nullptr) {
       SSL_shutdown(ssl);  // best effort: a close_notify if the socket takes it at once
       SSL_free(ssl);
+      ERR_clear_error();  // the queue is per thread, and SSL_get_error reads it
     }
     if (fd >= 0) close(fd);
   }
@@ -105,6 +106,7 @@ class ConnectionStream : public httplib::Stream {
     // Only a request body gets here (the headers were read before dispatch); it is bounded
     // like the headers.
     auto deadline = Clock::now() + Seconds(limits_.header_timeout_seconds);
+    ERR_clear_error();
     for (;;) {
       ssize_t n = connection_.ssl ? SSL_read(connection_.ssl, data, static_cast<int>(size))
                                   : recv(connection_.fd, data, size, 0);
@@ -117,6 +119,7 @@ class ConnectionStream : public httplib::Stream {
 
   ssize_t write(const char* data, size_t size) override {
     auto deadline = Clock::now() + Seconds(limits_.write_timeout_seconds);
+    ERR_clear_error();
     for (;;) {
       ssize_t n = connection_.ssl ? SSL_write(connection_.ssl, data, static_cast<int>(size))
                                   : send(connection_.fd, data, size, MSG_NOSIGNAL);
@@ -166,6 +169,7 @@ ssize_t ReadSome(HttpServer::Connection& connection, char* data, size_t size) {
 void SendAndForget(HttpServer::Connection& connection, std::string_view response) {
   if (connection.ssl) {
     SSL_write(connection.ssl, response.data(), static_cast<int>(response.size()));
+    ERR_clear_error();
   } else {
     send(connection.fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
@@ -311,6 +315,7 @@ void HttpServer::Accept(int listener) {
 }
 
 void HttpServer::Progress(Connection* connection) {
+  ERR_clear_error();  // SSL_get_error is only reliable on an empty error queue
   if (connection->ssl && !connection->handshake_done) {
     int result = SSL_do_handshake(connection->ssl);
     if (result != 1) {

@@ -147,6 +147,7 @@ SslContext MakeTlsServerContext(const TlsServerConfig& tls) {
     for (const std::string& curve : tls.curve_preferences) list += (list.empty() ? "" : ":") + groups.at(curve);
     if (SSL_CTX_set1_groups_list(ctx, list.c_str()) != 1) Fail("curve_preferences");
   }
+  ERR_clear_error();  // nothing left behind for the next SSL_get_error on this thread
   return context;
 }
 

@@ -145,6 +145,19 @@ with tempfile.TemporaryDirectory() as root:
             plain_status = type(error).__name__
         check(plain_status != 200 and not isinstance(plain_status, int), 'plain HTTP to the TLS port fails (%s)' % plain_status)
 
+        # Idle clients on the TLS port (connected, no handshake) and slow ones (half a handshake)
+        # do not hold the server: a scrape is answered at once meanwhile.
+        idle = [socket.create_connection(('127.0.0.1', port)) for _ in range(200)]
+        slow = [socket.create_connection(('127.0.0.1', port)) for _ in range(20)]
+        for connection in slow:
+            connection.sendall(b'\x16\x03\x01\x02\x00\x01')  # the first bytes of a ClientHello
+        started = time.monotonic()
+        answered = all(status_of(url, trusting) == 200 for _ in range(5))
+        took = time.monotonic() - started
+        check(answered and took < 3, '5 TLS scrapes beside 220 idle and slow clients (%.2f s)' % took)
+        for connection in idle + slow:
+            connection.close()
+
         # A real Prometheus scraping over TLS with basic auth, as a site would configure it.
         prometheus_port = free_port()
         prometheus_config = os.path.join(root, 'prometheus.yml')
