@@ -193,7 +193,7 @@ ListenAddress ParseListenAddress(std::string_view address) {
   } else if (host.find(':') != std::string_view::npos) {
     throw std::invalid_argument("IPv6 listen address needs brackets: " + std::string(address));
   }
-  return {host.empty() ? "0.0.0.0" : std::string(host), static_cast<int>(*port)};
+  return {std::string(host), static_cast<int>(*port)};
 }
 
 HttpServer::HttpServer(HttpLimits limits, ServeRequest serve, TlsContextSource tls)
@@ -214,30 +214,47 @@ HttpServer::~HttpServer() {
   close(epoll_);
 }
 
-int HttpServer::Bind(const ListenAddress& address) {
-  std::string name = (address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host) + ":" +
-                     std::to_string(address.port);
+namespace {
+
+// A listening socket on host:port, or -1 with errno set (EAFNOSUPPORT without IPv6).
+int ListenSocket(const std::string& host, int port, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  std::string port = std::to_string(address.port);
-  if (int error = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &found); error != 0) {
-    throw std::runtime_error("cannot listen on " + name + ": " + gai_strerror(error));
+  std::string service = std::to_string(port);
+  if (int failed = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); failed != 0) {
+    error = gai_strerror(failed);
+    return -1;
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, freeaddrinfo);
   int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("cannot listen on " + name + ": " + strerror(errno));
+  if (fd < 0) {
+    error = strerror(errno);
+    return -1;
+  }
   int yes = 1, no = 0;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   // [::] takes IPv4 too, as Go's net.Listen does; [::1] is IPv6 only anyway.
   if (found->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);
   if (bind(fd, found->ai_addr, found->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
-    int error = errno;
+    error = strerror(errno);
     close(fd);
-    throw std::runtime_error("cannot listen on " + name + ": " + strerror(error));
+    return -1;
   }
+  return fd;
+}
+
+}  // namespace
+
+int HttpServer::Bind(const ListenAddress& address) {
+  std::string name = (address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host) + ":" +
+                     std::to_string(address.port);
+  std::string error;
+  int fd = ListenSocket(address.host.empty() ? "::" : address.host, address.port, error);
+  if (fd < 0 && address.host.empty()) fd = ListenSocket("0.0.0.0", address.port, error);  // no IPv6 here
+  if (fd < 0) throw std::runtime_error("cannot listen on " + name + ": " + error);
   sockaddr_storage bound{};
   socklen_t length = sizeof bound;
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);

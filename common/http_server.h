@@ -39,7 +39,7 @@
 namespace wgtune {
 
 struct ListenAddress {
-  std::string host;  // "0.0.0.0" for ":10050", "::" for "[::]:10050"
+  std::string host;  // "" for ":10050" (every address), "::" for "[::]:10050"
   int port = 0;
 };
 
@@ -71,7 +71,9 @@ class HttpServer {
   HttpServer(HttpLimits limits, ServeRequest serve, TlsContextSource tls = nullptr);
   ~HttpServer();
 
-  // Listens on one more address ([::] is dual-stack, as Go's listener). Throws
+  // Listens on one more address. As Go's listener: an empty host and [::] are every IPv6 and
+  // IPv4 address (dual-stack), an empty host falling back to IPv4 alone on a host without
+  // IPv6. Throws
   // std::runtime_error naming the address when it cannot. Returns the bound port (for port 0).
   int Bind(const ListenAddress& address);
   void Serve();

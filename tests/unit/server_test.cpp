@@ -17,7 +17,7 @@ namespace wgtune {
 namespace {
 
 TEST(ListenAddressTest, ParsesNodeExporterForms) {
-  EXPECT_EQ(ParseListenAddress(":10050").host, "0.0.0.0");
+  EXPECT_EQ(ParseListenAddress(":10050").host, "");  // every address, IPv6 and IPv4
   EXPECT_EQ(ParseListenAddress(":10050").port, 10050);
   EXPECT_EQ(ParseListenAddress("127.0.0.1:9").host, "127.0.0.1");
   EXPECT_EQ(ParseListenAddress("[::1]:80").host, "::1");
@@ -243,6 +243,31 @@ TEST(MetricsServerTest, KeepAliveIsBoundedInRequests) {
   EXPECT_NE(answers.find("Connection: close"), std::string::npos) << answers;
   EXPECT_NE(answers.find("test_value 42"), std::string::npos) << answers;
   EXPECT_TRUE(client.ClosedWithin(1));
+}
+
+TEST(MetricsServerTest, AnEmptyHostIsEveryAddressIpv4AndIpv6) {
+  MetricsServer server([] { return std::make_shared<const std::string>("x 1\n"); }, MetricsServerOptions{});
+  int port = server.Bind(ParseListenAddress(":0"));
+  std::thread serving([&] { server.Serve(); });
+  for (const char* host : {"127.0.0.1", "::1"}) {
+    httplib::Client client(host, port);
+    auto metrics = client.Get("/metrics");
+    EXPECT_TRUE(metrics && metrics->status == 200) << host;
+  }
+  server.Stop();
+  serving.join();
+}
+
+TEST(MetricsServerTest, KeptAliveConnectionsCloseWhenIdle) {
+  MetricsServerOptions options;
+  options.limits.idle_timeout_seconds = 0.3;
+  ServingServer server(options);
+  RawClient client(server.port());
+  client.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.Receive(0.1).substr(0, 12), "HTTP/1.1 200");
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.ClosedWithin(3));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 2.0);
 }
 
 TEST(MetricsServerTest, ListensOnEveryAddressIncludingIpv6) {
