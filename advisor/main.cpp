@@ -65,7 +65,8 @@ struct Options {
   std::string window;  // --window: "" for the default
   std::vector<std::string> alertmanagers;
   double interval = 30;
-  std::string listen_address = ":10051";
+  std::vector<std::string> listen_addresses = {":10051"};
+  std::string web_config_file;
   std::string telemetry_path = "/metrics";
   std::string runbook_base_url = WGTUNE_RUNBOOK_URL;
   std::string external_url;
@@ -560,16 +561,16 @@ int Run(const Options& options) {
   bool stopping = false;
   auto exposition = std::make_shared<const std::string>(
       "# wgtune-advisor: no evaluation yet\n");
-  MetricsServer server(
+  // A bad listen address or web configuration throws std::invalid_argument: Main's one line, exit 2.
+  std::unique_ptr<MetricsServer> server = StartMetricsServer(
+      options.listen_addresses,
       [&] {
         std::lock_guard lock(mutex);
         return exposition;
       },
-      options.telemetry_path, "wgtune advisor", "Findings of the wgtune rules, sent to Alertmanager.");
-  server.Bind(ParseListenAddress(options.listen_address));
-  Log(spdlog::level::info, "listening",
-      {{"address", options.listen_address}, {"port", std::to_string(server.port())},
-       {"rules", std::to_string(engine.rules().size())}, {"interval", FormatSeconds(options.interval)}});
+      {options.telemetry_path, "wgtune advisor", "Findings of the wgtune rules, sent to Alertmanager.",
+       options.web_config_file, HttpLimits{}},
+      {{"rules", std::to_string(engine.rules().size())}, {"interval", FormatSeconds(options.interval)}});
 
   std::thread evaluating([&] {
     std::map<std::string, std::pair<double, double>> notifications;
@@ -643,9 +644,9 @@ int Run(const Options& options) {
       stopping = true;
     }
     wake.notify_all();
-    server.Stop();
+    server->Stop();
   });
-  server.Serve();
+  server->Serve();
   stop_signals.StopAndJoin();
   evaluating.join();
   return kExitClean;
@@ -686,7 +687,11 @@ int Main(int argc, char** argv) {
   run->add_option("--window", options.window,
                   "The rules' window, at least --interval (default: theirs, 1m, raised to --interval)")
       ->check(DurationValidator());
-  run->add_option("--web.listen-address", options.listen_address, "Address to serve /metrics on")->capture_default_str();
+  run->add_option("--web.listen-address", options.listen_addresses,
+                  "Addresses to serve /metrics on (repeatable; [::]:PORT for IPv6)")
+      ->capture_default_str();
+  run->add_option("--web.config.file", options.web_config_file,
+                  "Path to a configuration file that can enable TLS or authentication (exporter-toolkit's format)");
   run->add_option("--web.telemetry-path", options.telemetry_path, "Path of the metrics")->capture_default_str();
   run->add_option("--web.external-url", options.external_url, "URL of this advisor, sent as the alerts' generatorURL");
 

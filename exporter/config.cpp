@@ -56,8 +56,12 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
                                         WGTUNE_REVISION + ")");
   std::string config_file;
   app.add_option("--config.file", config_file, "TOML file with the same settings as these flags");
-  app.add_option("--web.listen-address", config.listen_address, "Address on which to expose metrics")
-      ->capture_default_str();
+  app.add_option("--web.listen-address", config.listen_addresses,
+                 "Addresses on which to expose metrics (repeatable; [::]:PORT for IPv6)")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--web.config.file", config.web_config_file,
+                 "Path to a configuration file that can enable TLS or authentication (exporter-toolkit's format)");
   app.add_option("--web.telemetry-path", config.telemetry_path, "Path under which to expose metrics")
       ->capture_default_str();
   app.add_option("--path.procfs", config.procfs, "procfs mountpoint")->capture_default_str();
@@ -105,6 +109,9 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
 
   try {
     app.parse(argc, argv);
+    // Listen addresses given on the command line replace the file's rather than add to them.
+    const bool listen_on_command_line = app.count("--web.listen-address") > 0;
+    const std::vector<std::string> command_line_listen = config.listen_addresses;
     if (!config_file.empty()) {
       toml::table table;
       try {
@@ -123,6 +130,7 @@ int ParseExporterConfig(int argc, char** argv, ExporterConfig& config) {
         // The command line passed alone, so what is left over came from the file.
         throw CLI::ValidationError("--config.file", config_file + ": unknown setting: " + error.what());
       }
+      if (listen_on_command_line) config.listen_addresses = command_line_listen;
     }
   } catch (const CLI::ParseError& error) {
     return ExitForParseError(app, error, "wgtune-exporter");

@@ -13,7 +13,10 @@
 namespace wgtune {
 
 struct ExporterConfig {
-  std::string listen_address = ":10050";
+  // Repeatable (node_exporter's --web.listen-address): ":10050", "[::]:10050", "[::1]:10050".
+  std::vector<std::string> listen_addresses = {":10050"};
+  // exporter-toolkit's web configuration file (TLS, basic auth, headers); empty: plain HTTP.
+  std::string web_config_file;
   std::string telemetry_path = "/metrics";
   std::string procfs = "/proc";
   std::string sysfs = "/sys";

@@ -32,33 +32,33 @@ int Run(int argc, char** argv) {
 
   StopSignals stop_signals;  // before any thread starts
 
-  // A value that parsed but cannot be used (a regex that does not compile, a listen address
-  // without a port, a peer-names file with a mistake) is the operator's to fix: one line, exit 2.
+  // A value that parsed but cannot be used (a regex that does not compile, a peer-names file
+  // with a mistake, a listen address without a port, a bad web configuration) is the operator's
+  // to fix: one line, exit 2.
   std::vector<NamedCollector> collectors;
-  ListenAddress listen_address;
   try {
     collectors = CreateEnabledCollectors(config);
   } catch (const std::invalid_argument& error) {
     return ExitForBadValue("wgtune-exporter", error.what());
   }
-  try {
-    listen_address = ParseListenAddress(config.listen_address);
-  } catch (const std::invalid_argument& error) {
-    return ExitForBadValue("wgtune-exporter", std::string("--web.listen-address: ") + error.what());
-  }
   std::string enabled;
   for (const auto& named : collectors) enabled += (enabled.empty() ? "" : ",") + named.name;
   Sampler sampler(std::move(collectors), SteadySeconds, config.sample_interval_seconds,
                   ExporterInfo(config.sample_interval_seconds));
-  // The first sample is taken before serving, so /metrics is never empty.
+  std::unique_ptr<MetricsServer> server;
+  try {
+    server = StartMetricsServer(
+        config.listen_addresses, [&sampler] { return sampler.Exposition(); },
+        {config.telemetry_path, "wgtune exporter", "WireGuard / NetBird network-tuning signals for Prometheus.",
+         config.web_config_file, HttpLimits{}},
+        {{"telemetry_path", config.telemetry_path}, {"collectors", enabled},
+         {"sample_interval", FormatSeconds(config.sample_interval_seconds)}});
+  } catch (const std::invalid_argument& error) {
+    return ExitForBadValue("wgtune-exporter", error.what());
+  }
+  // The first sample is taken before serving, so /metrics is never empty (and after the web
+  // configuration is known good, so that a bad one is the only line printed).
   sampler.SampleOnce();
-
-  MetricsServer server([&sampler] { return sampler.Exposition(); }, config.telemetry_path, "wgtune exporter",
-                       "WireGuard / NetBird network-tuning signals for Prometheus.");
-  server.Bind(listen_address);
-  Log(spdlog::level::info, "listening",
-      {{"address", config.listen_address}, {"port", std::to_string(server.port())}, {"telemetry_path", config.telemetry_path}, {"collectors", enabled},
-       {"sample_interval", FormatSeconds(config.sample_interval_seconds)}});
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -86,10 +86,10 @@ int Run(int argc, char** argv) {
       stopping = true;
     }
     wake.notify_all();
-    server.Stop();
+    server->Stop();
   });
 
-  server.Serve();
+  server->Serve();
   // Serve() also returns when the server fails: stop the sampler in any case.
   stop_signals.StopAndJoin();
   sampling.join();

@@ -25,7 +25,8 @@ std::string WriteTemp(const std::string& content, const std::string& name = "wgt
 TEST(ExporterConfigTest, DefaultsFollowNodeExporter) {
   ExporterConfig config;
   ASSERT_EQ(Parse({}, config), -1);
-  EXPECT_EQ(config.listen_address, ":10050");
+  EXPECT_EQ(config.listen_addresses, std::vector<std::string>{":10050"});
+  EXPECT_EQ(config.web_config_file, "");
   EXPECT_EQ(config.telemetry_path, "/metrics");
   EXPECT_EQ(config.procfs, "/proc");
   EXPECT_EQ(config.sysfs, "/sys");
@@ -39,12 +40,14 @@ TEST(ExporterConfigTest, DefaultsFollowNodeExporter) {
 
 TEST(ExporterConfigTest, FlagsSetEverySetting) {
   ExporterConfig config;
-  ASSERT_EQ(Parse({"--web.listen-address=127.0.0.1:1", "--path.procfs", "/fixture/proc", "--path.sysfs=/fixture/sys",
+  ASSERT_EQ(Parse({"--web.listen-address=127.0.0.1:1", "--web.listen-address=[::1]:1", "--web.config.file=/etc/web.yml",
+                   "--path.procfs", "/fixture/proc", "--path.sysfs=/fixture/sys",
                    "--path.rootfs=/fixture", "--collector.kernel.modules=wireguard", "--sample.interval=1500ms",
                    "--no-collector.softnet", "--log.format=json"},
                   config),
             -1);
-  EXPECT_EQ(config.listen_address, "127.0.0.1:1");
+  EXPECT_EQ(config.listen_addresses, (std::vector<std::string>{"127.0.0.1:1", "[::1]:1"}));
+  EXPECT_EQ(config.web_config_file, "/etc/web.yml");
   EXPECT_EQ(config.procfs, "/fixture/proc");
   EXPECT_EQ(config.sysfs, "/fixture/sys");
   EXPECT_EQ(config.rootfs, "/fixture");
@@ -72,7 +75,7 @@ include = "^nic[0-9]+$"
 )");
   ExporterConfig config;
   ASSERT_EQ(Parse({"--config.file", path, "--path.procfs=/flag/proc"}, config), -1);
-  EXPECT_EQ(config.listen_address, "127.0.0.1:2");
+  EXPECT_EQ(config.listen_addresses, std::vector<std::string>{"127.0.0.1:2"});
   EXPECT_EQ(config.telemetry_path, "/m");
   EXPECT_EQ(config.procfs, "/flag/proc");
   EXPECT_EQ(config.sample_interval_seconds, 2);
@@ -82,6 +85,17 @@ include = "^nic[0-9]+$"
   ExporterConfig modules;
   ASSERT_EQ(Parse({"--config.file", WriteTemp("[collector.kernel]\nmodules = \"sch_fq,tcp_bbr\"\n")}, modules), -1);
   EXPECT_EQ(modules.kernel_modules, "sch_fq,tcp_bbr");
+}
+
+TEST(ExporterConfigTest, ListenAddressesAreAListInTomlAndFlagsReplaceIt) {
+  std::string path = WriteTemp("[web]\nlisten-address = [\"127.0.0.1:1\", \"[::1]:1\"]\nconfig.file = \"/etc/web.yml\"\n");
+  ExporterConfig file;
+  ASSERT_EQ(Parse({"--config.file", path}, file), -1);
+  EXPECT_EQ(file.listen_addresses, (std::vector<std::string>{"127.0.0.1:1", "[::1]:1"}));
+  EXPECT_EQ(file.web_config_file, "/etc/web.yml");
+  ExporterConfig flag;
+  ASSERT_EQ(Parse({"--config.file", path, "--web.listen-address=[::]:2"}, flag), -1);
+  EXPECT_EQ(flag.listen_addresses, std::vector<std::string>{"[::]:2"});
 }
 
 TEST(ExporterConfigTest, EthtoolFeaturesIncludeByFlagAndToml) {
