@@ -24,4 +24,13 @@ class IoError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The exporter lacks a capability or permission the source needs (EPERM from the kernel's
+// WireGuard netlink dump without CAP_NET_ADMIN, EACCES on a daemon's 0700 UAPI socket, a
+// /proc mounted with hidepid). The message names the source and what grants it; callers that
+// log it do so once per condition (common/condition_log.h), since it repeats every sample.
+class PermissionError : public IoError {
+ public:
+  using IoError::IoError;
+};
+
 }  // namespace wgtune

@@ -16,7 +16,9 @@ namespace wgtune {
 namespace {
 
 [[noreturn]] void ThrowIoError(const std::string& what, const std::string& path, int err) {
-  throw IoError(what + " " + path + ": " + std::strerror(err));
+  std::string message = what + " " + path + ": " + std::strerror(err);
+  if (err == EACCES || err == EPERM) throw PermissionError(message);
+  throw IoError(message);
 }
 
 // ESRCH: a /proc/<pid> file whose process exited between open and read.
@@ -109,6 +111,11 @@ std::optional<std::string> ReadLinkBasename(const std::string& path) {
 bool PathExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 }  // namespace wgtune

@@ -3,7 +3,8 @@
 // Every path the exporter reads goes through these calls, rooted at --path.procfs or
 // --path.sysfs, so that the whole program runs unchanged against a fixture tree.
 // Absent is not an error: ReadFileIfExists returns nullopt for ENOENT/ENOTDIR (an optional
-// attribute a kernel, driver or container does not provide), and throws IoError otherwise.
+// attribute a kernel, driver or container does not provide), and throws IoError otherwise:
+// PermissionError (an IoError) for EACCES and EPERM, a permission the exporter's user lacks.
 #pragma once
 
 #include <optional>
@@ -39,5 +40,9 @@ std::optional<std::string> ReadLinkBasename(const std::string& path);
 
 // True when the path exists (following links).
 bool PathExists(const std::string& path);
+
+// True when the path is a directory (following links: /sys/class/net/<dev> is a link to one).
+// False when it is absent or anything else, such as the bonding_masters file in class/net.
+bool IsDirectory(const std::string& path);
 
 }  // namespace wgtune

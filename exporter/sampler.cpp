@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "common/condition_log.h"
 #include "common/logging.h"
 #include "common/text.h"
 #include "common/fnv1a.h"
@@ -93,9 +94,11 @@ void Sampler::SampleOnce() {
     bool ok = true;
     try {
       state.named.collector->Collect(current);
+      failures_.End(name, "collector works again", {{"collector", name}});
     } catch (const std::exception& error) {
       ok = false;
-      Log(spdlog::level::err, "collector failed", {{"collector", name}, {"err", error.what()}});
+      // Once per failure and reason: a collector refused a permission fails alike every sample.
+      failures_.Begin(name, "collector failed", {{"collector", name}}, error.what(), spdlog::level::err);
     }
     double end = clock_();
     success.Add({{"collector", name}}, ok ? 1 : 0);

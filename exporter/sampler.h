@@ -20,6 +20,9 @@
 // A scrape serves the text of the latest sample; two scrapes a sample interval apart can see the
 // same sample or two, and this is how a reader tells which.
 //
+// A collector that fails is logged when it starts failing or its error changes, and once when it
+// works again (common/condition_log.h); wgtune_scrape_collector_success says so every sample.
+//
 // The rendered exposition text is built once per sample and shared with every scrape, so a
 // scrape costs no file reads. Thread safety: SampleOnce() is called from one thread (the
 // sampling loop); Exposition() may be called concurrently from any thread.
@@ -32,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "common/condition_log.h"
 #include "exporter/collector.h"
 
 namespace wgtune {
@@ -85,6 +89,9 @@ class Sampler {
   std::string window_text_;
   MetricSet constant_;
   double config_changes_ = 0;  // wgtune_tuning_config_changes_total
+  // Collector failures, logged when a collector starts failing or fails for a new reason and
+  // when it works again, not every sample.
+  ConditionLog failures_;
   mutable std::mutex mutex_;
   std::shared_ptr<const std::string> exposition_;
 };

@@ -19,8 +19,10 @@
 // published from what the host shows without its backend: wgtune_wireguard_interface_info with
 // its implementation, its MTU from sysfs, and its underlay. An interface whose backend fails (a
 // daemon that died and left its socket; kernel WireGuard's netlink dump, which needs
-// CAP_NET_ADMIN, refused with EPERM to an exporter run as a user or in a container) is logged
-// and reported with wgtune_wireguard_interface_up 0: peers unknown. Then there is no public_key
+// CAP_NET_ADMIN, refused with EPERM to an exporter run as a user or in a container; a daemon's
+// 0700 UAPI socket, which needs CAP_DAC_OVERRIDE) is logged once, naming the capability when one
+// is missing ("wireguard: netlink needs CAP_NET_ADMIN"), and once when it answers again, and is
+// reported with wgtune_wireguard_interface_up 0 every sample: peers unknown. Then there is no public_key
 // label, no listen port, no peer count and no peer series, and the underlay is the default
 // route's device, the one the peers' traffic would take (when the device is in this network
 // namespace: a dead daemon's socket of another has none). The collector does not fail for a
@@ -45,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/condition_log.h"
 #include "common/errors.h"
 #include "common/files.h"
 #include "common/logging.h"
@@ -178,24 +181,25 @@ class WireGuardCollector : public Collector {
       const std::string& name = sample.interface.name;
       WireGuardDeviceSource& source =
           sample.interface.implementation == WireGuardImplementation::kKernel ? *kernel_ : *userspace_;
+      const bool kernel = sample.interface.implementation == WireGuardImplementation::kKernel;
+      const LogFields fields = {{"interface", name}, {"implementation", ImplementationName(sample.interface.implementation)}};
+      // Logged when an interface starts failing or fails for another reason, and when it is
+      // readable again; not every sample while it stays down (interface_up says so).
       try {
         sample.device = source.Read(name);
-        if (failing_.erase(name) > 0) {
-          Log(spdlog::level::info, "WireGuard interface readable again", {{"interface", name}});
-        }
+        failing_.End(name, "wireguard: interface readable again", fields);
+      } catch (const PermissionError& error) {
+        failing_.Begin(name,
+                       kernel ? "wireguard: netlink needs CAP_NET_ADMIN" : "wireguard: UAPI socket needs CAP_DAC_OVERRIDE",
+                       fields, error.what());
       } catch (const std::exception& error) {
-        // Logged once when an interface starts failing, not every sample while it stays down.
-        bool first = failing_.insert(name).second;
-        Log(first ? spdlog::level::warn : spdlog::level::debug, "WireGuard interface unreadable",
-            {{"interface", name},
-             {"implementation", ImplementationName(sample.interface.implementation)},
-             {"err", error.what()}});
+        failing_.Begin(name, "wireguard: interface unreadable", fields, error.what());
       }
       samples.push_back(std::move(sample));
     }
     std::set<std::string> discovered;
     for (const InterfaceSample& sample : samples) discovered.insert(sample.interface.name);
-    std::erase_if(failing_, [&](const std::string& name) { return !discovered.count(name); });
+    failing_.Retain(discovered);
     return samples;
   }
 
@@ -353,7 +357,7 @@ class WireGuardCollector : public Collector {
   std::unique_ptr<WireGuardDeviceSource> userspace_;
   std::map<std::string, std::string> peer_names_;  // public key → name
   std::map<PeerKey, Handshakes> handshakes_;
-  std::set<std::string> failing_;  // interfaces whose backend failed at the last sample
+  ConditionLog failing_;  // interfaces whose backend failed at the last sample
 };
 
 }  // namespace

@@ -32,11 +32,6 @@ bool IsSocket(const std::string& path) {
   return S_ISSOCK(status.st_mode);
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat status;
-  return ::stat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode);
-}
-
 // The comms of the kernel WireGuard crypt threads in /proc.
 std::vector<std::string> ReadCryptThreadComms(const std::string& procfs) {
   std::vector<std::string> comms;

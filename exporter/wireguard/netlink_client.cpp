@@ -121,6 +121,11 @@ WireGuardDevice ReadWireGuardDevice(WireGuardKernelSource& source, const std::st
       return device;
     } catch (const NetlinkError& error) {
       if (error.error_number() == EINTR && attempt < kAttempts) continue;
+      // WG_CMD_GET_DEVICE is GENL_UNS_ADMIN_PERM (drivers/net/wireguard/netlink.c): the one
+      // thing the exporter needs privilege for on a kernel WireGuard host.
+      if (error.error_number() == EPERM) {
+        throw PermissionError(ifname + ": netlink needs CAP_NET_ADMIN (" + error.what() + ")");
+      }
       throw NetlinkError(error.error_number(), ifname + ": " + error.what());
     } catch (const ParseError& error) {
       throw ParseError(ifname + ": " + error.what());

@@ -121,8 +121,10 @@ std::string DerivePublicKey(size_t line, std::string_view hex) {
       break;
     case EACCES:
     case EPERM:
-      message += " (the UAPI socket is root-only)";
-      break;
+      // wireguard-go creates it under umask 0077 (ipc/uapi_unix.go) and shuts the device down
+      // when its attributes change (the inotify watch of ipc/uapi_linux.go), so it cannot be
+      // opened to a group: connecting takes its owner or CAP_DAC_OVERRIDE (docs/security.md).
+      throw PermissionError(message + " (the socket is mode 0700, its daemon's: needs CAP_DAC_OVERRIDE)");
     case EAGAIN:
       message += " (the daemon accepts no more connections)";
       break;

@@ -122,6 +122,19 @@ TEST(ProcessesCollectorTest, NoProcfsMeansEverythingAbsentButTheAnswerZero) {
   EXPECT_TRUE(Series(metrics, "wgtune_wireguard_crypt_workers").empty());
 }
 
+// /proc mounted hidepid=invisible shows a user only its own processes, never pid 1: "irqbalance
+// is not running" would be a guess, so the collector fails, naming the cause.
+TEST(ProcessesCollectorTest, ProcWithoutPidOneHidesProcesses) {
+  try {
+    CollectProcesses(std::string(WGTUNE_SOURCE_DIR) + "/tests/fixtures/processes/hidepid/proc", {"irqbalance"});
+    ADD_FAILURE() << "no PermissionError";
+  } catch (const PermissionError& error) {
+    EXPECT_NE(std::string(error.what()).find("lists no pid 1 (/proc hides other users' processes, hidepid="),
+              std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(ProcessesCollectorTest, CommWithoutNewlineThrows) {
   EXPECT_THROW(
       CollectProcesses(std::string(WGTUNE_SOURCE_DIR) + "/tests/fixtures/processes/malformed/proc", {"irqbalance"}),

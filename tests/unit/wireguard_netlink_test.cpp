@@ -1364,6 +1364,17 @@ TEST(WireGuardNetlinkReplay, ReadNamesTheInterfaceInErrors) {
     EXPECT_TRUE(std::string(error.what()).starts_with("wg7: ")) << error.what();
   }
 
+  // WG_CMD_GET_DEVICE without CAP_NET_ADMIN: the error says which capability, and is a
+  // PermissionError, which the collector logs once.
+  ScriptedSource refused({{ErrorMessage(-EPERM)}});
+  try {
+    ReadWireGuardDevice(refused, "wg7");
+    ADD_FAILURE() << "no PermissionError";
+  } catch (const PermissionError& error) {
+    EXPECT_TRUE(std::string(error.what()).starts_with("wg7: netlink needs CAP_NET_ADMIN (")) << error.what();
+  }
+  EXPECT_EQ(refused.calls, 1u);
+
   // A dump without WGDEVICE_A_IFNAME: the name asked for.
   ScriptedSource nameless({{DeviceMessage([](MessageWriter& m) { m.PutU16(kDeviceListenPort, 1); }), DoneMessage()}});
   EXPECT_EQ(ReadWireGuardDevice(nameless, "wg7").name, "wg7");
