@@ -92,25 +92,26 @@ class NetdevCollector : public Collector {
 
  private:
   // nullopt when the entry is not a device (bonding_masters is a file in class/net) or when
-  // the device went away while being read: an Azure VF vanishes during host servicing.
+  // the device went away while being read: an Azure VF vanishes during host servicing. Every
+  // attribute is optional (a container's or another project's sysfs may lack uevent, type or
+  // statistics/): an absent one is an absent value and metric, never an absent device.
   std::optional<Interface> ReadInterface(const std::string& name) const {
     const std::string relative = "class/net/" + name;
     const std::string dir = JoinPath(sysfs_, relative);
+    if (!IsDirectory(dir)) return std::nullopt;
     auto number = [&](const std::string& attribute) -> std::optional<uint64_t> {
       std::optional<std::string> text = ReadFileIfExists(dir + "/" + attribute);
       if (!text) return std::nullopt;
       return ParseNetClassNumber(relative + "/" + attribute, *text);
     };
 
-    std::optional<std::string> uevent_text = ReadFileIfExists(dir + "/uevent");
-    if (!uevent_text) return std::nullopt;
-    Uevent uevent = ParseUevent(relative + "/uevent", *uevent_text);
-
     Interface interface;
     interface.name = name;
     InterfaceTraits traits;
     traits.type = number("type");
-    traits.devtype = std::string(uevent.Value("DEVTYPE"));
+    if (std::optional<std::string> uevent = ReadFileIfExists(dir + "/uevent")) {
+      traits.devtype = std::string(ParseUevent(relative + "/uevent", *uevent).Value("DEVTYPE"));
+    }
     traits.ifindex = number("ifindex");
     traits.iflink = number("iflink");
     for (const std::string& entry : ListDirectory(dir)) {

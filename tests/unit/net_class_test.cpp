@@ -325,6 +325,28 @@ TEST(NetdevCollectorTest, NoDefaultRouteMeansNoUnderlay) {
   EXPECT_TRUE(SeriesLabels(m, "wgtune_network_underlay").empty());
 }
 
+// Other projects' fixture trees (procfs, node_exporter) leave attributes out: a device without
+// uevent keeps its MTU, state and counters, one with nothing but mtu is still listed.
+TEST(NetdevCollectorTest, AbsentOptionalAttributesAreAbsentMetricsNotAbsentDevices) {
+  MetricSet m = Collect(NewNetdevCollector, FixtureRoot("no-uevent"));
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_info"),
+            (std::vector<Labels>{Info("dummy0", "virtual", "", "", ""), Info("eth0", "virtual", "", "up", "")}));
+  EXPECT_EQ(Value(m, "wgtune_network_mtu_bytes", Device("eth0")), 1500);
+  EXPECT_EQ(Value(m, "wgtune_network_up", Device("eth0")), 1);
+  EXPECT_EQ(Value(m, "wgtune_network_transmit_queue_length", Device("eth0")), 1000);
+  EXPECT_EQ(Value(m, "wgtune_network_receive_queues", Device("eth0")), 1);
+  EXPECT_EQ(Value(m, "wgtune_network_receive_bytes_total", Device("eth0")), 123456789);
+  EXPECT_EQ(Value(m, "wgtune_network_receive_drop_total", Device("eth0")), 42);
+  EXPECT_EQ(Value(m, "wgtune_network_transmit_errs_total", Device("eth0")), 3);
+  // Not in the tree: absent, not zero.
+  EXPECT_EQ(Value(m, "wgtune_network_receive_missed_total", Device("eth0")), std::nullopt);
+  EXPECT_EQ(Value(m, "wgtune_network_mtu_bytes", Device("dummy0")), 9000);
+  EXPECT_EQ(Value(m, "wgtune_network_up", Device("dummy0")), std::nullopt);
+  EXPECT_EQ(Value(m, "wgtune_network_receive_bytes_total", Device("dummy0")), std::nullopt);
+  EXPECT_EQ(Value(m, "wgtune_network_receive_queues", Device("dummy0")), std::nullopt);
+  EXPECT_EQ(SeriesLabels(m, "wgtune_network_underlay"), (std::vector<Labels>{{{"device", "eth0"}, {"role", "route"}}}));
+}
+
 TEST(NetdevCollectorTest, RatesCoverDropsErrorsAndBytes) {
   std::vector<RateSpec> rates = NewNetdevCollector(ContextFor(FixtureRoot("azure")))->Rates();
   std::vector<std::pair<std::string, std::string>> names;
@@ -353,6 +375,13 @@ TEST(RpsCollectorTest, AzureRpsOffEverywhere) {
   EXPECT_EQ(Value(m, "wgtune_rps_info", {{"device", "wt0"}, {"queue", "0"}, {"mask", "0"}}), 1);
   EXPECT_EQ(Value(m, "wgtune_rps_flow_entries", {{"device", "wt0"}, {"queue", "0"}}), 0);
   EXPECT_EQ(Value(m, "wgtune_rps_sock_flow_entries", {}), 0);
+}
+
+TEST(RpsCollectorTest, DevicesWithoutUeventOrQueuesKeepWhatTheyHave) {
+  MetricSet m = Collect(NewRpsCollector, FixtureRoot("no-uevent"));
+  EXPECT_EQ(SeriesLabels(m, "wgtune_rps_cpus"), (std::vector<Labels>{{{"device", "eth0"}, {"queue", "0"}}}));
+  EXPECT_EQ(Value(m, "wgtune_rps_flow_entries", {{"device", "eth0"}, {"queue", "0"}}), 0);
+  EXPECT_EQ(SeriesCount(m, "wgtune_rps_sock_flow_entries"), 0u);
 }
 
 TEST(RpsCollectorTest, GcpRpsOnFirstQueue) {
