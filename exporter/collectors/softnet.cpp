@@ -5,9 +5,17 @@
 // typically after RPS starts steering packets to it; time_squeeze climbing means the
 // softirq ran out of netdev_budget / netdev_budget_usecs with packets left. The counters
 // are 32-bit and wrap; the sampler gives no rate for an interval in which one went back.
+//
+// Before 5.10 a row does not say which CPU it is; the collector places it by the online CPU
+// list, and where that cannot tell, labels it by row number, counts it in
+// wgtune_softnet_cpu_unknown_rows and logs so once while it lasts. That log is the collector's
+// only state.
+#include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 
+#include "common/condition_log.h"
 #include "common/cpu_set.h"
 #include "common/files.h"
 #include "exporter/collector.h"
@@ -22,7 +30,14 @@ class SoftnetCollector : public Collector {
 
   void Collect(MetricSet& out) override {
     SoftnetStat stat = ParseSoftnetStat(ReadFile(JoinPath(procfs_, "net/softnet_stat")));
-    std::vector<std::string> cpus = RowCpus(stat);
+    RowCpus cpus = CpusOfRows(stat);
+    if (cpus.unknown > 0) {
+      unknown_log_.Begin("softnet", "softnet: CPU of rows unknown, labelled by row number", {},
+                         std::to_string(cpus.unknown) + " of " + std::to_string(stat.rows.size()) +
+                             " rows have no CPU column and the online CPU list does not tell");
+    } else {
+      unknown_log_.End("softnet", "softnet: CPU of every row known again", {});
+    }
 
     Family processed = out.Counter("wgtune_softnet_processed_total",
                                    "Packets processed by the CPU's network receive softirq.");
@@ -39,7 +54,8 @@ class SoftnetCollector : public Collector {
                                "Packets waiting in the CPU's backlog queues when sampled.");
     for (size_t i = 0; i < stat.rows.size(); ++i) {
       const SoftnetStatRow& row = stat.rows[i];
-      Labels labels = {{"cpu", cpus[i]}};
+      if (!cpus.labels[i]) continue;
+      Labels labels = {{"cpu", *cpus.labels[i]}};
       processed.Add(labels, row.processed);
       dropped.Add(labels, row.dropped);
       squeezed.Add(labels, row.time_squeeze);
@@ -48,6 +64,11 @@ class SoftnetCollector : public Collector {
       // On 6.4+ backlog_len is input_qlen + process_qlen: the sum is the signal.
       if (row.backlog_len) backlog.Add(labels, *row.backlog_len);
     }
+    out.Gauge("wgtune_softnet_cpu_unknown_rows",
+              "Rows of softnet_stat whose CPU is not known: the kernel prints no CPU column (before 5.10) and "
+              "the online CPU list is absent or counts other CPUs; they are labelled by row number, or left out where "
+              "another row names that CPU.")
+        .Add({}, static_cast<double>(cpus.unknown));
   }
 
   std::vector<RateSpec> Rates() const override {
@@ -62,27 +83,50 @@ class SoftnetCollector : public Collector {
   }
 
  private:
-  // The cpu label of each row. Kernels from 5.10 print the CPU in column 13. Older ones
-  // print one row per online CPU in ascending order, so the k-th row is the k-th online
-  // CPU; if that list is unavailable or disagrees (a CPU went on- or offline between the
-  // two reads), the row number is the best remaining guess.
-  std::vector<std::string> RowCpus(const SoftnetStat& stat) const {
-    std::vector<std::string> cpus;
-    cpus.reserve(stat.rows.size());
-    if (stat.rows.front().cpu) {
-      for (const SoftnetStatRow& row : stat.rows) cpus.push_back(std::to_string(*row.cpu));
-      return cpus;
-    }
+  struct RowCpus {
+    std::vector<std::optional<std::string>> labels;  // per row; nullopt: left out, its CPU is taken
+    size_t unknown = 0;                               // rows labelled by guess or left out
+  };
+
+  // The cpu label of each row, row by row as the parser reads them. A row with column 13
+  // (5.10+) names its CPU. A row without it is the k-th online CPU when the online list has one
+  // CPU per row (the kernel prints one row per online CPU, in order); if that list is absent or
+  // disagrees (a CPU went on- or offline between the two reads), the row number is the best
+  // remaining guess, and the row counts as unknown. A guess that collides with a CPU another row
+  // names is left out (one series per CPU), and counts as unknown too.
+  RowCpus CpusOfRows(const SoftnetStat& stat) const {
+    RowCpus cpus;
     std::vector<unsigned> online;
-    if (std::optional<std::string> list = ReadAttribute(JoinPath(sysfs_, "devices/system/cpu/online"))) {
-      online = CpuSet::FromList(*list).Cpus();
+    bool all_indexed = std::all_of(stat.rows.begin(), stat.rows.end(), [](const auto& row) { return row.cpu; });
+    if (!all_indexed) {
+      if (std::optional<std::string> list = ReadAttribute(JoinPath(sysfs_, "devices/system/cpu/online"))) {
+        online = CpuSet::FromList(*list).Cpus();
+      }
+    }
+    const bool by_online = online.size() == stat.rows.size();
+    std::set<std::string> taken;
+    for (const SoftnetStatRow& row : stat.rows) {
+      if (row.cpu) taken.insert(std::to_string(*row.cpu));
     }
     for (size_t i = 0; i < stat.rows.size(); ++i) {
-      cpus.push_back(std::to_string(online.size() == stat.rows.size() ? online[i] : i));
+      const SoftnetStatRow& row = stat.rows[i];
+      if (row.cpu) {
+        cpus.labels.push_back(std::to_string(*row.cpu));
+        continue;
+      }
+      std::string label = std::to_string(by_online ? online[i] : i);
+      if (!by_online) ++cpus.unknown;
+      if (!taken.insert(label).second) {
+        if (by_online) ++cpus.unknown;
+        cpus.labels.push_back(std::nullopt);
+        continue;
+      }
+      cpus.labels.push_back(std::move(label));
     }
     return cpus;
   }
 
+  ConditionLog unknown_log_;  // "the CPU of some rows is unknown", once while it lasts
   std::string procfs_;
   std::string sysfs_;
 };

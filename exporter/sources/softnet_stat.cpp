@@ -31,6 +31,7 @@ SoftnetStatRow ParseRow(const std::vector<std::string_view>& fields, size_t line
     return values[number - 1];
   };
   SoftnetStatRow row;
+  row.columns = values.size();
   row.processed = values[0];
   row.dropped = values[1];
   row.time_squeeze = values[2];
@@ -54,12 +55,6 @@ SoftnetStat ParseSoftnetStat(std::string_view text) {
     if (fields.empty()) return;
     if (fields.size() < kMinColumns) {
       Fail(line_number, std::to_string(fields.size()) + " fields, want at least " + std::to_string(kMinColumns));
-    }
-    if (stat.rows.empty()) {
-      stat.columns = fields.size();
-    } else if (fields.size() != stat.columns) {
-      Fail(line_number, std::to_string(fields.size()) + " fields, but the first row has " +
-                            std::to_string(stat.columns));
     }
     stat.rows.push_back(ParseRow(fields, line_number));
   });

@@ -17,9 +17,13 @@
 //   15 process_qlen     process_queue length, now                        (6.4+)
 //
 // So 9 columns on 2.6.32, 10 up to 3.10, 11 on 3.11-5.9, 13 on 5.10-6.3 (and RHEL 8.5's
-// 4.18), 15 on 6.4+. The layout is decided by the column count, never by kernel version;
-// columns beyond 15 (a future kernel appends) are checked to be hex and otherwise ignored.
-// Without column 13 a row's CPU is implicit: the k-th row is the k-th online CPU.
+// 4.18), 15 on 6.4+. The layout is decided by the column count, never by kernel version, and
+// row by row, as prometheus/procfs (net_softnet.go) does: one kernel prints one width, but
+// files gathered from several hosts or kernels (other projects' fixture trees) mix them, and a
+// row is no less readable for its neighbour's width. Columns beyond 15 (a future kernel
+// appends) are checked to be hex and otherwise ignored. Without column 13 a row's CPU is
+// implicit: the k-th row is the k-th online CPU, which only the online CPU list can tell once
+// a CPU is offline (the collector decides, exporter/collectors/softnet.cpp).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,7 @@
 namespace wgtune {
 
 struct SoftnetStatRow {
+  size_t columns = 0;  // fields of this row
   uint32_t processed = 0;
   uint32_t dropped = 0;
   uint32_t time_squeeze = 0;
@@ -42,13 +47,12 @@ struct SoftnetStatRow {
 };
 
 struct SoftnetStat {
-  size_t columns = 0;  // fields per row, the same on every row
-  std::vector<SoftnetStatRow> rows;
+  std::vector<SoftnetStatRow> rows;  // in file order
 };
 
-// Parses the whole file. Throws ParseError ("softnet_stat line 3: ...") when there is no
-// row, when a row has fewer than 9 fields or a different count than the first row, or when
-// a field is not a 32-bit hex number.
+// Parses the whole file, each row by its own width. Throws ParseError ("softnet_stat line 3:
+// ...") when there is no row, when a row has fewer than 9 fields, or when a field is not a
+// 32-bit hex number.
 SoftnetStat ParseSoftnetStat(std::string_view text);
 
 }  // namespace wgtune
