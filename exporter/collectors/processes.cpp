@@ -27,7 +27,8 @@ namespace wgtune {
 namespace {
 
 constexpr char kHidepidHint[] =
-    " (/proc hides other users' processes, hidepid=: mount it with gid= a group of the exporter, or run it as root)";
+    " (/proc hides other users' processes, hidepid=: mount it with gid= a group the exporter's user is in, or run "
+    "it as root)";
 
 class ProcessesCollector : public Collector {
  public:

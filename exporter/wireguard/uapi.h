@@ -55,7 +55,8 @@ WireGuardDevice ParseUapiGet(std::string_view answer);
 // `timeout`. The answer holds the device's private key: the caller wipes it when parsed.
 //
 // Throws IoError naming the socket and saying what failed: the socket is gone (ENOENT), the
-// exporter may not connect (EACCES: the socket is root-only), nobody listens (ECONNREFUSED:
+// exporter may not connect (PermissionError, EACCES: the socket is 0700, its daemon's, and
+// connecting takes its owner or CAP_DAC_OVERRIDE), nobody listens (ECONNREFUSED:
 // a stale socket left by a daemon that died), the daemon is too busy (EAGAIN) or silent
 // (timeout), or the answer exceeds 64 MiB.
 std::string UapiGet(const std::string& socket_path, std::chrono::milliseconds timeout);

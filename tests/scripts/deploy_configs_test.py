@@ -4,7 +4,10 @@
 - deploy/prometheus/prometheus.yml passes `promtool check config`, with the advisor's
   exported rules at the path it names (rewritten to a temporary copy);
 - deploy/alertmanager/alertmanager.yml passes `amtool check-config`;
-- the systemd units start the installed binaries with flags those binaries accept.
+- the systemd units start the installed binaries with flags those binaries accept, pass
+  `systemd-analyze verify`, and keep their least privilege (docs/security.md): the exporter a
+  user of its own with CAP_NET_ADMIN only, the advisor with no capability, both rated "OK"
+  (exposure below 3.0) by `systemd-analyze security --offline=true`.
 Usage: deploy_configs_test.py ADVISOR EXPORTER SOURCE_DIR
 """
 import os
@@ -48,5 +51,30 @@ for unit, binary in (('wgtune-exporter.service', exporter), ('wgtune-advisor.ser
     help_text = check([binary, *subcommand, '--help'])
     for flag in re.findall(r'(--[a-z][a-z.-]*)', ' '.join(args)):
         assert re.search(re.escape(flag) + r'\b', help_text), '%s: %s is not a flag of %s' % (unit, flag, binary)
+
+# The units as systemd reads them, with ExecStart pointing at this build's binaries.
+with tempfile.TemporaryDirectory() as tmp:
+    exposures = {}
+    for unit, binary in (('wgtune-exporter.service', exporter), ('wgtune-advisor.service', advisor)):
+        text = open(os.path.join(deploy, 'systemd', unit)).read()
+        copy = os.path.join(tmp, unit)
+        with open(copy, 'w') as f:
+            f.write(re.sub(r'^ExecStart=\S+', 'ExecStart=' + os.path.abspath(binary), text, flags=re.M))
+        check(['systemd-analyze', 'verify', copy])
+        report = check(['systemd-analyze', 'security', '--offline=true', '--no-pager', copy])
+        exposure = re.search(r'Overall exposure level for \S+: ([0-9.]+) (\w+)', report)
+        assert exposure, report
+        exposures[unit] = float(exposure.group(1))
+        assert exposures[unit] < 3.0, '%s: exposure %s %s\n%s' % (unit, exposure.group(1), exposure.group(2), report)
+        settings = {}
+        for line in text.splitlines():
+            if '=' in line and not line.startswith('#'):
+                key, _, value = line.partition('=')
+                settings[key] = value
+        assert settings.get('DynamicUser') == 'yes' and settings.get('NoNewPrivileges') == 'yes', unit
+        want = 'CAP_NET_ADMIN' if unit == 'wgtune-exporter.service' else ''
+        assert settings.get('CapabilityBoundingSet') == want, (unit, settings.get('CapabilityBoundingSet'))
+        assert settings.get('AmbientCapabilities', '') == want, (unit, settings.get('AmbientCapabilities'))
+    print('systemd-analyze security: ' + ', '.join('%s %.1f' % item for item in sorted(exposures.items())))
 
 print('deploy configs: ok')
