@@ -1,10 +1,10 @@
 // Logging a lasting condition once: when it starts, when its reason changes, when it ends.
 //
 // A collector that lacks a capability or permission (kernel WireGuard's netlink dump without
-// CAP_NET_ADMIN, a UAPI socket the exporter may not write) fails the same way every sample;
-// a warning per sample would bury everything else in the log. ConditionLog remembers, per key
-// (a collector, an interface, a socket), the reason last logged: Begin() logs at warn only when
-// the key was fine before or the reason differs (at warn, or the level given), and at debug otherwise; End() logs at info
+// CAP_NET_ADMIN, a UAPI socket it may not write) fails the same way every sample; a warning per
+// sample would bury everything else in the log. ConditionLog remembers, per key (a collector,
+// an interface), the reason last logged: Begin() logs at warn (or the level given) only when
+// the key was fine before or the reason differs, and at debug otherwise; End() logs at info
 // once when a key that was failing works again. The state a reader needs between log lines is
 // in the metrics (wgtune_scrape_collector_success, wgtune_wireguard_interface_up), which is why
 // repeating the line says nothing new.

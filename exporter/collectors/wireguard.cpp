@@ -179,19 +179,19 @@ class WireGuardCollector : public Collector {
     for (WireGuardInterface& interface : DiscoverWireGuardInterfaces(procfs_, sysfs_, uapi_dir_)) {
       InterfaceSample sample{std::move(interface), std::nullopt};
       const std::string& name = sample.interface.name;
-      WireGuardDeviceSource& source =
-          sample.interface.implementation == WireGuardImplementation::kKernel ? *kernel_ : *userspace_;
       const bool kernel = sample.interface.implementation == WireGuardImplementation::kKernel;
-      const LogFields fields = {{"interface", name}, {"implementation", ImplementationName(sample.interface.implementation)}};
+      WireGuardDeviceSource& source = kernel ? *kernel_ : *userspace_;
+      const LogFields fields = {{"interface", name},
+                                {"implementation", ImplementationName(sample.interface.implementation)}};
       // Logged when an interface starts failing or fails for another reason, and when it is
       // readable again; not every sample while it stays down (interface_up says so).
       try {
         sample.device = source.Read(name);
         failing_.End(name, "wireguard: interface readable again", fields);
       } catch (const PermissionError& error) {
-        failing_.Begin(name,
-                       kernel ? "wireguard: netlink needs CAP_NET_ADMIN" : "wireguard: UAPI socket needs CAP_DAC_OVERRIDE",
-                       fields, error.what());
+        const char* message =
+            kernel ? "wireguard: netlink needs CAP_NET_ADMIN" : "wireguard: UAPI socket needs CAP_DAC_OVERRIDE";
+        failing_.Begin(name, message, fields, error.what());
       } catch (const std::exception& error) {
         failing_.Begin(name, "wireguard: interface unreadable", fields, error.what());
       }

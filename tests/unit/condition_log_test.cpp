@@ -27,7 +27,8 @@ class Recorder {
   std::vector<std::string> Visible() const {
     std::vector<std::string> out;
     for (const Line& line : lines) {
-      if (line.level != spdlog::level::debug) out.push_back(std::string(spdlog::level::to_string_view(line.level).data()) + " " + line.message);
+      if (line.level == spdlog::level::debug) continue;
+      out.push_back(std::string(spdlog::level::to_string_view(line.level).data()) + " " + line.message);
     }
     return out;
   }
