@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,16 @@ UNDERLAY = '192.0.2.%d'
 OVERLAY = '100.64.0.%d'
 LISTEN_PORT = 51820
 
+
+
+def _listening(path):
+    """Whether a unix socket at `path` accepts connections."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(path)
+            return True
+        except OSError:
+            return False
 
 
 def sh(*args, check=True, capture=False, input=None):
@@ -140,9 +151,11 @@ class Mesh:
                                      stderr=subprocess.DEVNULL)
         sock = os.path.join(UAPI_DIR, wg + '.sock')
         deadline = time.monotonic() + 10
-        while not os.path.exists(sock):
+        # Listening, not only there: a daemon killed before leaves its socket behind, which the
+        # new one replaces.
+        while not _listening(sock):
             if time.monotonic() > deadline:
-                raise RuntimeError('wireguard-go did not create ' + sock)
+                raise RuntimeError('wireguard-go did not listen on ' + sock)
             time.sleep(0.05)
         with tempfile.NamedTemporaryFile('w') as key:
             key.write(self.private_key(i) + '\n')

@@ -15,6 +15,8 @@ capabilities (/proc/<pid>/status), and the log. Checks:
 - CAP_DAC_OVERRIDE alone serves exactly what root serves, peers included, without a warning;
 - /proc mounted hidepid=invisible: the processes collector fails (it cannot tell that
   irqbalance is not running), logged once with the cause, every other collector succeeds;
+- a backend that fails and comes back (host 2's daemon killed, its socket left, then started
+  again) is logged once when it fails and once when it answers again;
 - no private key of the mesh appears in any /metrics or log.
 The kernel here has no WireGuard module, so the netlink EPERM path is tested in the unit tests
 (WireGuardNetlinkReplay.ReadNamesTheInterfaceInErrors) from the kernel's error answer.
@@ -60,9 +62,8 @@ def status_of(pid):
     return int(fields['Uid'].split()[1]), int(fields['CapEff'].strip(), 16)
 
 
-def run_exporter(mesh, work, name, prefix, extra=()):
-    """Runs the exporter for SAMPLES samples; returns (samples, families, uid, capabilities, log)."""
-    log_path = os.path.join(work, name + '.log')
+def start_exporter(mesh, log_path, prefix, extra=()):
+    """Starts the exporter in host 1's namespace; returns (process, its /metrics URL)."""
     with open(log_path, 'w') as log:
         process = subprocess.Popen(
             ['ip', 'netns', 'exec', mesh.namespace(1)] + prefix +
@@ -71,23 +72,68 @@ def run_exporter(mesh, work, name, prefix, extra=()):
             stderr=log)
     try:
         port = wait_for(lambda: re.search(r'msg=listening .*port=(\d+)', open(log_path).read()), 10,
-                        name + ': the listening log line')
-        url = 'http://127.0.0.1:%s/metrics' % port.group(1)
-        seen = set()
+                        log_path + ': the listening log line')
+    except BaseException:
+        stop(process)
+        raise
+    return process, 'http://127.0.0.1:%s/metrics' % port.group(1)
 
-        def enough_samples():
-            text = fetch_in(mesh, url)
-            stamp = re.search(r'^wgtune_exporter_sample_timestamp_seconds (\S+)$', text, re.M)
-            if stamp:
-                seen.add(stamp.group(1))
-            return text if len(seen) >= SAMPLES else None
-        text = wait_for(enough_samples, 30, name + ': %d samples' % SAMPLES)
+
+def after_samples(mesh, url, count, what):
+    """The text of /metrics once `count` more samples have been taken."""
+    seen = set()
+
+    def enough_samples():
+        text = fetch_in(mesh, url)
+        stamp = re.search(r'^wgtune_exporter_sample_timestamp_seconds (\S+)$', text, re.M)
+        if stamp:
+            seen.add(stamp.group(1))
+        return text if len(seen) >= count + 1 else None
+    return wait_for(enough_samples, 30, what + ': %d samples' % count)
+
+
+def run_exporter(mesh, work, name, prefix, extra=()):
+    """Runs the exporter for SAMPLES samples; returns (samples, families, uid, capabilities, log)."""
+    log_path = os.path.join(work, name + '.log')
+    process, url = start_exporter(mesh, log_path, prefix, extra)
+    try:
+        text = after_samples(mesh, url, SAMPLES, name)
         uid, capabilities = status_of(process.pid)
     finally:
         stop(process)
     samples = parse(text)
     families = {key[0] for key in samples}
     return samples, families, uid, capabilities, open(log_path).read(), text
+
+
+def recovery(mesh, work):
+    """A backend that fails and comes back: one line when it starts failing, one when it answers
+    again, however many samples lie between. Host 2's daemon is killed (its socket stays, nobody
+    listens) and started again, under an exporter run as nobody with CAP_DAC_OVERRIDE."""
+    wg = mesh.interface(2)
+    log_path = os.path.join(work, 'recovery.log')
+    process, url = start_exporter(mesh, log_path, with_capability('dac_override'))
+    try:
+        assert value(parse(after_samples(mesh, url, 2, 'recovery: up')), 'wgtune_wireguard_interface_up',
+                     interface=wg) == 1
+        mesh.daemon(2).kill()
+        mesh.daemon(2).wait()
+        mesh.daemons.pop(2)
+        down = parse(after_samples(mesh, url, SAMPLES, 'recovery: down'))
+        assert value(down, 'wgtune_wireguard_interface_up', interface=wg) == 0
+        mesh.start_daemon(2)
+        mesh.configure_interface(2)
+        wait_for(lambda: value(parse(fetch_in(mesh, url)), 'wgtune_wireguard_interface_up', interface=wg) == 1, 10,
+                 'recovery: ' + wg + ' up again')
+        after_samples(mesh, url, SAMPLES, 'recovery: up again')
+    finally:
+        stop(process)
+    log = open(log_path).read()
+    unreadable = 'msg="wireguard: interface unreadable" interface=%s ' % wg
+    again = 'msg="wireguard: interface readable again" interface=%s ' % wg
+    assert log.count(unreadable) == 1 and log.count(again) == 1, log
+    assert log.index(unreadable) < log.index(again), log
+    print('recovery: ' + ' | '.join(line for line in log.splitlines() if unreadable in line or again in line))
 
 
 def value(samples, name, **labels):
@@ -186,6 +232,10 @@ def main():
             failures = [line for line in warnings(log) if 'msg="collector failed" collector=processes' in line]
             assert len(failures) == 1 and 'hidepid' in failures[0], log
             assert 'wgtune_process_running' not in families
+            subprocess.run(['umount', hidden_proc], check=True)
+            mounted = False
+
+            recovery(mesh, work)
     finally:
         if mounted:
             subprocess.run(['umount', hidden_proc], check=False)
