@@ -6,7 +6,8 @@
 //
 // Live rates: a collector names the counters whose per-second rate it wants published
 // (Rates()); the sampler computes them from the difference of two successful samples, so
-// no collector keeps state. Shares that need more than one counter (the mpstat view of a
+// no collector keeps counters between samples for them. (What some do keep: the wireguard
+// collector its handshake counts, it and softnet which conditions they have logged.) Shares that need more than one counter (the mpstat view of a
 // CPU, the busiest CPU of a NIC) come from DeriveFromRates().
 #pragma once
 

@@ -47,8 +47,10 @@ class FakeKernelSource : public WireGuardDeviceSource {
  public:
   std::map<std::string, WireGuardDevice> devices;
   std::map<std::string, std::string> errors;
+  bool denied = false;  // every read refused as the kernel refuses a dump without CAP_NET_ADMIN
 
   WireGuardDevice Read(const std::string& interface) override {
+    if (denied) throw PermissionError(interface + ": netlink needs CAP_NET_ADMIN (wireguard netlink: EPERM)");
     auto error = errors.find(interface);
     if (error != errors.end()) throw IoError(interface + ": " + error->second);
     auto it = devices.find(interface);
@@ -502,6 +504,27 @@ TEST(WireGuardCollectorTest, UnreadableKernelBackendStillPublishesWhatTheHostSho
                              "wgtune_wireguard_peer_endpoint_info", "wgtune_wireguard_peer_allowed_ips"}) {
     EXPECT_EQ(SeriesCount(metrics, family), 0u) << family;
   }
+}
+
+// Refused, then granted (the exporter restarted with the capability is another process, but a
+// daemon's socket can come and go): down while refused, sample after sample, and up once it
+// answers; the collector never fails.
+TEST(WireGuardCollectorTest, RefusedBackendIsDownEverySampleAndUpWhenItAnswers) {
+  Host host("azure-kernel");
+  auto kernel = AzureKernel();
+  FakeKernelSource* source = kernel.get();
+  source->denied = true;
+  std::unique_ptr<Collector> collector = host.MakeCollector(std::move(kernel));
+  for (int sample = 0; sample < 3; ++sample) {
+    MetricSet metrics;
+    ASSERT_NO_THROW(collector->Collect(metrics));
+    EXPECT_EQ(Value(metrics, "wgtune_wireguard_interface_up", {{"interface", "wt0"}}), 0);
+    EXPECT_EQ(SeriesCount(metrics, "wgtune_wireguard_peer_receive_bytes_total"), 0u);
+  }
+  source->denied = false;
+  MetricSet metrics = CollectOnce(*collector);
+  EXPECT_EQ(Value(metrics, "wgtune_wireguard_interface_up", {{"interface", "wt0"}}), 1);
+  EXPECT_EQ(SeriesCount(metrics, "wgtune_wireguard_peer_receive_bytes_total"), 4u);
 }
 
 // A userspace daemon that died and left its socket, alone on the host: the same.
