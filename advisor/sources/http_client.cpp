@@ -43,7 +43,7 @@ int ParsePort(std::string_view url, std::string_view text) {
   return static_cast<int>(*port);
 }
 
-// The seconds left before `deadline`, as httplib's (seconds, microseconds) timeouts take them.
+// httplib's connect, read and write timeouts, as its (seconds, microseconds) take them.
 void SetTimeouts(httplib::ClientImpl& client, double seconds_left) {
   auto seconds = static_cast<time_t>(seconds_left);
   auto micros = static_cast<time_t>((seconds_left - static_cast<double>(seconds)) * 1e6);
@@ -176,7 +176,7 @@ class Watchdog {
 
 std::string FormatTimeout(double seconds) {
   char text[32];
-  std::snprintf(text, sizeof text, "%g", seconds);
+  std::snprintf(text, sizeof text, "%.3g", seconds);
   return std::string(text) + "s";
 }
 
@@ -215,7 +215,9 @@ HttpResponse Exchange(std::string_view method, const std::string& url, const std
     const bool same_host = parsed.HostPort() == first.HostPort() && parsed.scheme == first.scheme;
     httplib::Headers headers = ToHttplib(extra, same_host ? options.config.get() : nullptr);
     auto client = Connect(current, parsed, same_host ? options.config.get() : nullptr, headers);
-    SetTimeouts(*client, left);
+    // A little beyond the deadline, so that the watchdog, not a per-read timeout that ends a
+    // moment early, ends a hung exchange and the error says why.
+    SetTimeouts(*client, left + 0.25);
     httplib::Result result = [&] {
       Watchdog watchdog(*client, deadline);
       httplib::Result answer = body == nullptr ? client->Get(parsed.path, headers)
