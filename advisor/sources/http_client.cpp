@@ -236,7 +236,9 @@ HttpResponse Exchange(std::string_view method, const std::string& url, const std
         auto* ssl = dynamic_cast<httplib::SSLClient*>(client.get());
         long verify = ssl != nullptr ? ssl->get_openssl_verify_result() : X509_V_OK;
         // X509_V_OK with a verification failure: the certificate is for another name.
-        why += verify == X509_V_OK ? ": certificate is not valid for " + parsed.host
+        const HttpClientConfig* config = same_host ? options.config.get() : nullptr;
+        const std::string name = config != nullptr && !config->tls.server_name.empty() ? config->tls.server_name : parsed.host;
+        why += verify == X509_V_OK ? ": certificate is not valid for " + name
                                    : std::string(": ") + X509_verify_cert_error_string(verify);
       }
       throw HttpError(what + ": " + why);

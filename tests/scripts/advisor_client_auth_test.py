@@ -8,7 +8,10 @@ Checks that `check --prometheus` reads the hosts through the TLS port with the r
 and certificate; that a wrong password is refused with the server's 401, a server certificate
 from a CA the file does not name with the verification error, a client certificate of another
 CA by the server, plain HTTP to the TLS port as a failure; each one line, exit 2; that a bad
-configuration file is one line naming it, exit 2; that `run --alertmanager` delivers its alert
+configuration file is one line naming it, exit 2; that tls_config.server_name is the name the
+certificate is checked against; that an exporter (node_exporter with the same
+web configuration) is scraped with --target.http-config-file, and refused with a wrong
+password; that `run --alertmanager` delivers its alert
 over TLS with basic auth, and with a wrong password logs the outage once.
 Usage: advisor_client_auth_test.py BINARY SOURCE_DIR
 """
@@ -145,6 +148,16 @@ def main():
         # Plain HTTP to the TLS port: Go's server answers 400 "Client sent an HTTP request to an
         # HTTPS server."
         refused(['--prometheus.http-config-file', good], 'HTTP 400', url='http://127.0.0.1:%d' % port)
+        # tls_config.server_name: the name the certificate must carry, not the URL's host.
+        for name, works in (('localhost', True), ('other.example', False)):
+            named = write(os.path.join(configs, 'named-%s.yml' % name),
+                          open(good).read() + '  server_name: %s\n' % name)
+            result = advisor('check', '--prometheus', prometheus_url, '--prometheus.http-config-file', named)
+            if works:
+                assert result.returncode in (0, 1), 'server_name %s: %s' % (name, result.stderr)
+            else:
+                assert result.returncode == 2 and 'certificate is not valid for other.example' in result.stderr, \
+                    result.stderr
         # 3. A bad file: the flag and the file named, exit 2, before any request.
         bad = write(os.path.join(configs, 'bad.yml'), 'basic_auth:\n  username: advisor\n  pasword: x\n')
         refused(['--prometheus.http-config-file', bad], '--prometheus.http-config-file', re.escape(bad),
@@ -153,7 +166,26 @@ def main():
         refused(['--prometheus.http-config-file', missing_ca], re.escape(os.path.join(configs, 'nowhere.crt')),
                 'No such file')
 
-        # 4. run --alertmanager to an Alertmanager behind TLS and basic auth.
+        # 4. An exporter scraped over TLS with basic auth and a client certificate
+        # (--target.http-config-file): node_exporter, with the same web configuration.
+        node_port = free_port()
+        node_log = os.path.join(root, 'node-exporter.log')
+        with open(node_log, 'w') as log:
+            processes.append(subprocess.Popen(
+                [shutil.which('prometheus-node-exporter') or 'node_exporter', '--collector.disable-defaults',
+                 '--collector.loadavg', '--web.listen-address=127.0.0.1:%d' % node_port,
+                 '--web.config.file=' + prometheus_web], stdout=log, stderr=log, start_new_session=True))
+        node_url = 'https://127.0.0.1:%d/metrics' % node_port
+        wait_for(lambda: https_get(node_url, certs), 30, 'node_exporter over TLS: ' + tail(node_log))
+        result = advisor('query', 'node_load1', '--target', node_url, '--target.http-config-file', good)
+        assert result.returncode == 0, 'query --target over TLS failed (%d): %s' % (result.returncode, result.stderr)
+        series = json.loads(result.stdout)['data']['result']
+        assert [s['metric'].get('instance') for s in series] == ['127.0.0.1:%d' % node_port], result.stdout
+        result = advisor('query', 'node_load1', '--target', node_url, '--target.http-config-file', wrong_password)
+        assert result.returncode == 2 and 'HTTP 401' in result.stderr, (result.returncode, result.stderr)
+        print('scraped over TLS with basic auth and a client certificate: node_load1 =', series[0]['value'][1])
+
+        # 5. run --alertmanager to an Alertmanager behind TLS and basic auth.
         assert ALERTMANAGER, 'prometheus-alertmanager not found; run deploy/bootstrap.sh --test'
         am_web = write(os.path.join(root, 'am-web.yml'), '\n'.join([
             'tls_server_config:', '  cert_file: %s' % certs.server_cert, '  key_file: %s' % certs.server_key,
