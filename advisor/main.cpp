@@ -603,6 +603,7 @@ int Run(const Options& options) {
     targets = std::make_unique<TargetSet>(options.targets,
                                           promql::ToTimestamp(engine.LongestRange() + 2 * options.interval + 10),
                                           engine.RangeSeriesFilter(), options.target_http);
+    targets->set_parallel(true);  // a hung exporter must not hold the others or the schedule
   }
   StopSignals stop_signals;  // before any thread starts
 

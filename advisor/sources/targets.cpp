@@ -61,7 +61,10 @@ void TargetSet::ScrapeIf(const std::function<bool(const TargetHost&)>& wanted) {
   for (TargetHost& host : hosts_) {
     if (wanted(host)) due.push_back(&host);
   }
-  if (due.size() == 1) return Scrape(*due.front());
+  if (!parallel_ || due.size() == 1) {
+    for (TargetHost* host : due) Scrape(*host);
+    return;
+  }
   // Each thread touches its own host only; Scrape catches everything.
   std::vector<std::thread> scrapes;
   scrapes.reserve(due.size());
