@@ -19,16 +19,19 @@
 #include "advisor/engine/alert_tracker.h"
 #include "advisor/engine/lint.h"
 #include "advisor/engine/metric_catalog.h"
+#include "advisor/engine/peer_status.h"
 #include "advisor/engine/rule_engine.h"
 #include "advisor/promql/eval.h"
 #include "advisor/promql/parser.h"
 #include "advisor/rules/loader.h"
+#include "advisor/sinks/alert_backlog.h"
 #include "advisor/sinks/alertmanager.h"
 #include "advisor/sinks/persistence.h"
 #include "advisor/sinks/prometheus_rules.h"
 #include "advisor/sinks/report.h"
 #include "advisor/sinks/rules_doc.h"
 #include "advisor/sources/fleet.h"
+#include "advisor/sources/http_config.h"
 #include "advisor/sources/prometheus_api.h"
 #include "advisor/sources/targets.h"
 #include "advisor/workflow/baseline_runner.h"
@@ -89,7 +92,30 @@ struct Options {
   std::string baseline_sample_interval = "1s", baseline_exporter_interval;  // "": as the exporter publishes it
   std::string log_level = "info";
   std::string log_format = "logfmt";
+  // Client configuration files (Prometheus's http_config), one per kind of peer, and the
+  // request options made of them and --scrape.timeout.
+  std::string prometheus_http_config, alertmanager_http_config, target_http_config;
+  HttpOptions prometheus_http, alertmanager_http, target_http;
 };
+
+// Each kind of peer's request options: --scrape.timeout and its --*.http-config-file, read and
+// checked now (a bad file is an error before anything runs).
+void LoadHttpConfigs(Options& options) {
+  auto load = [&](const char* flag, const std::string& path) {
+    if (path.empty()) return HttpOptions(options.scrape_timeout);
+    try {
+      return HttpOptions(options.scrape_timeout, std::make_shared<const HttpClientConfig>(LoadHttpClientConfigFile(path)));
+    } catch (const HttpConfigError& error) {
+      throw CLI::ValidationError(flag, error.what());
+    }
+  };
+  options.prometheus_http = load("--prometheus.http-config-file", options.prometheus_http_config);
+  options.alertmanager_http = load("--alertmanager.http-config-file", options.alertmanager_http_config);
+  options.target_http = load("--target.http-config-file", options.target_http_config);
+}
+
+constexpr const char* kHttpConfigHelp =
+    " client configuration: a file in Prometheus's http_config format (basic_auth, authorization, tls_config...)";
 
 // --rules, else the installed rules, else ./rules (a source checkout).
 std::string RulesDirectory(const Options& options) {
@@ -115,7 +141,12 @@ void AddSourceOptions(CLI::App& command, Options& options, std::string& scrape_t
   auto* prometheus = command.add_option("--prometheus", options.prometheus,
                                         "Prometheus server to evaluate through (its HTTP API), for a whole fleet");
   target->excludes(prometheus);
-  command.add_option("--scrape.timeout", scrape_timeout, "Timeout of one scrape or API request")
+  command.add_option("--target.http-config-file", options.target_http_config, std::string("The exporters'") + kHttpConfigHelp)
+      ->excludes(prometheus);
+  command.add_option("--prometheus.http-config-file", options.prometheus_http_config,
+                     std::string("The Prometheus server's") + kHttpConfigHelp)
+      ->excludes(target);
+  command.add_option("--scrape.timeout", scrape_timeout, "Timeout of one scrape or API request, all of it")
       ->check(DurationValidator())
       ->capture_default_str();
 }
@@ -186,14 +217,19 @@ std::optional<double> WindowFlag(const Options& options) {
 }
 
 // The hosts of a Prometheus server, evaluated now over the window of --window (else the rules').
-Evaluation EvaluatePrometheus(EnginesByWindow& engines, const Options& options) {
+// A server that went away during the evaluation fails it as a whole (PrometheusUnavailableError)
+// rather than as a failure of every rule that was still to ask: its hosts were not read.
+// `http` may carry a deadline (run's next evaluation).
+Evaluation EvaluatePrometheus(EnginesByWindow& engines, const Options& options, const HttpOptions& http) {
   const double now = UnixNow();
-  PrometheusApiSource api(options.prometheus, options.scrape_timeout);
+  PrometheusApiSource api(options.prometheus, http);
   FleetCache cache(api);
-  std::vector<Host> hosts = PrometheusHosts(cache, options.prometheus, now, options.scrape_timeout);
+  std::vector<Host> hosts = PrometheusHosts(cache, options.prometheus, now, http);
   std::vector<HostView> views;
   for (Host& host : hosts) views.push_back({host.instance, host.source.get(), host.error, now, &engines.For(WindowFlag(options))});
-  return EvaluateViews(views, now);
+  Evaluation evaluation = EvaluateViews(views, now);
+  if (std::string why = api.unavailable(); !why.empty()) throw PrometheusUnavailableError(why);
+  return evaluation;
 }
 
 // check and persist over --target: scrapes over one window (--window, else the exporter's
@@ -206,7 +242,7 @@ Evaluation EvaluatePrometheus(EnginesByWindow& engines, const Options& options) 
 Evaluation EvaluateTargetsOnce(EnginesByWindow& engines, const Options& options) {
   const std::optional<double> window_flag = WindowFlag(options);
   const double longest = std::max(window_flag.value_or(0), engines.For(std::nullopt).LongestRange());
-  TargetSet targets(options.targets, promql::ToTimestamp(longest + 60), nullptr, options.scrape_timeout);
+  TargetSet targets(options.targets, promql::ToTimestamp(longest + 60), nullptr, options.target_http);
   auto wanted = [&](const TargetHost& host) { return window_flag.value_or(host.sample_interval.value_or(5)); };
   // A span within 5 % of the window is the window: exporter samples are taken an interval apart
   // give or take a millisecond.
@@ -242,7 +278,8 @@ Evaluation EvaluateTargetsOnce(EnginesByWindow& engines, const Options& options)
 }
 
 Evaluation EvaluateOnce(EnginesByWindow& engines, const Options& options) {
-  return options.prometheus.empty() ? EvaluateTargetsOnce(engines, options) : EvaluatePrometheus(engines, options);
+  return options.prometheus.empty() ? EvaluateTargetsOnce(engines, options)
+                                    : EvaluatePrometheus(engines, options, options.prometheus_http);
 }
 
 int Check(const Options& options) {
@@ -341,11 +378,11 @@ int Query(const Options& options) {
   std::unique_ptr<promql::Expr> tree = promql::ParseExpr(options.query);
   promql::Value result;
   if (!options.prometheus.empty()) {
-    PrometheusApiSource source(options.prometheus, options.scrape_timeout);
+    PrometheusApiSource source(options.prometheus, options.prometheus_http);
     result = promql::Evaluate(*tree, source, time);
   } else {
     promql::Vector all;
-    TargetSet targets(options.targets, 0, nullptr, options.scrape_timeout);
+    TargetSet targets(options.targets, 0, nullptr, options.target_http);
     targets.ScrapeAll();
     for (TargetHost& host : targets.hosts()) {
       if (!host.error.empty()) throw std::runtime_error(host.instance + ": " + host.error);
@@ -409,7 +446,7 @@ int Compare(const Options& options) {
                                               : time_argument("--start", options.range_start);
     range.step = Seconds(options.step);
     range.instances = options.compare_instances;
-    range.timeout = options.scrape_timeout;
+    range.http = options.prometheus_http;
     if (!(range.step > 0)) throw CLI::ValidationError("--step", "must be positive");
     if (!(range.end > range.start)) throw CLI::ValidationError("--start", "must be before --end");
     rows = ReadPrometheusHistory(range);
@@ -431,6 +468,7 @@ int Baseline(const Options& options) {
   baseline.out_dir = options.baseline_out;
   baseline.iperf3 = options.baseline_iperf3;
   if (!options.baseline_target.empty()) baseline.target = options.baseline_target;
+  baseline.target_http_config = options.target_http.config;
   baseline.sample_interval = Seconds(options.baseline_sample_interval);
   if (!options.baseline_exporter_interval.empty()) {
     baseline.exporter_interval = Seconds(options.baseline_exporter_interval);
@@ -516,6 +554,16 @@ std::chrono::steady_clock::time_point NextScrape(const TargetSet* targets, doubl
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(every));
 }
 
+// One line when a peer of run goes down ("alertmanager down", with the error) and one when it
+// is back ("alertmanager recovered", with how long it was gone); nothing in between.
+void LogPeerChange(PeerChange change, const PeerStatus& status, const std::string& kind, const std::string& peer) {
+  if (change == PeerChange::kDown) {
+    Log(spdlog::level::warn, kind + " down", {{kind, peer}, {"err", status.error()}});
+  } else if (change == PeerChange::kRecovered) {
+    Log(spdlog::level::info, kind + " recovered", {{kind, peer}, {"down_for", FormatSeconds(status.last_outage_seconds())}});
+  }
+}
+
 // run over --target: each host evaluated now over its own recent scrapes.
 Evaluation EvaluateTargetsNow(TargetSet& targets, const RuleEngine& engine) {
   const double now = UnixNow();
@@ -548,7 +596,8 @@ int Run(const Options& options) {
   if (!options.targets.empty()) {
     targets = std::make_unique<TargetSet>(options.targets,
                                           promql::ToTimestamp(engine.LongestRange() + 2 * options.interval + 10),
-                                          engine.RangeSeriesFilter(), options.scrape_timeout);
+                                          engine.RangeSeriesFilter(), options.target_http);
+    targets->set_parallel(true);  // a hung exporter must not hold the others or the schedule
   }
   StopSignals stop_signals;  // before any thread starts
 
@@ -575,25 +624,45 @@ int Run(const Options& options) {
   std::thread evaluating([&] {
     std::map<std::string, std::pair<double, double>> notifications;
     std::map<std::string, double> rule_failures;
+    // Outages are logged when they begin and when they end, not at every evaluation.
+    PeerStatus prometheus_status;
+    std::map<std::string, PeerStatus> host_status, alertmanager_status;
+    std::map<std::string, AlertBacklog> backlogs;
     for (const std::string& url : options.alertmanagers) notifications[url];
     double evaluations = 0;
-    auto next_evaluation = std::chrono::steady_clock::now();
+    using Clock = std::chrono::steady_clock;
+    const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.interval));
+    auto next_evaluation = Clock::now();
     std::unique_lock lock(mutex);
     while (!stopping) {
       lock.unlock();
-      if (targets) targets->ScrapeAll();
-      if (std::chrono::steady_clock::now() < next_evaluation) {
+      // No peer delays an evaluation past its interval: reading the hosts gets three quarters
+      // of it, the posts to Alertmanager what is left until the next one is due; scrapes
+      // between evaluations end before the next one is due.
+      const bool due = Clock::now() >= next_evaluation;
+      const auto reads_by = due ? next_evaluation + interval * 3 / 4 : next_evaluation;
+      if (targets) {
+        targets->set_not_after(reads_by);
+        targets->ScrapeAll();
+      }
+      if (!due) {
         lock.lock();
         wake.wait_until(lock, std::min(next_evaluation, NextScrape(targets.get(), options.interval)),
                         [&] { return stopping; });
         continue;
       }
-      next_evaluation += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(options.interval));
-      const auto started = std::chrono::steady_clock::now();
+      next_evaluation += interval;
+      // An evaluation that fell behind (a suspended host) starts the schedule again from now.
+      if (next_evaluation < Clock::now()) next_evaluation = Clock::now() + interval;
+      const auto started = Clock::now();
       Evaluation evaluation;
       try {
-        evaluation = targets ? EvaluateTargetsNow(*targets, engine) : EvaluatePrometheus(engines, options);
+        evaluation = targets ? EvaluateTargetsNow(*targets, engine)
+                             : EvaluatePrometheus(engines, options, options.prometheus_http.By(reads_by));
+        if (!targets) LogPeerChange(prometheus_status.Succeeded(UnixNow()), prometheus_status, "prometheus", options.prometheus);
+      } catch (const PrometheusUnavailableError& error) {
+        LogPeerChange(prometheus_status.Failed(error.what(), UnixNow()), prometheus_status, "prometheus", options.prometheus);
+        evaluation.time = UnixNow();
       } catch (const std::exception& error) {
         Log(spdlog::level::err, "evaluation failed", {{"err", error.what()}});
         evaluation.time = UnixNow();
@@ -602,10 +671,12 @@ int Run(const Options& options) {
       std::set<std::string> read;
       std::set<std::pair<std::string, std::string>> not_judged;
       for (HostReport& host : evaluation.hosts) {
+        PeerStatus& status = host_status[host.instance];
         if (!host.error.empty()) {
-          Log(spdlog::level::warn, "host not read", {{"instance", host.instance}, {"err", host.error}});
+          LogPeerChange(status.Failed(host.error, evaluation.time), status, "host", host.instance);
           continue;
         }
+        LogPeerChange(status.Succeeded(evaluation.time), status, "host", host.instance);
         read.insert(host.instance);
         for (const NotJudged& blind : host.not_judged) not_judged.insert({blind.instance, blind.rule});
         for (const RuleFailure& failure : host.failures) {
@@ -615,21 +686,41 @@ int Run(const Options& options) {
         findings.insert(findings.end(), host.findings.begin(), host.findings.end());
       }
       tracker.Update(findings, read, for_seconds, evaluation.time, not_judged);
-      std::vector<Alert> alerts = tracker.AlertsToSend(evaluation.time);
-      if (!alerts.empty()) {
-        for (const std::string& url : options.alertmanagers) {
-          notifications[url].first += 1;
+      const std::vector<Alert> alerts = tracker.AlertsToSend(evaluation.time);
+      // Every Alertmanager at once, each with its own backlog: one that hangs delays no other.
+      const size_t count = options.alertmanagers.size();
+      std::vector<std::vector<Alert>> batches(count);
+      std::vector<std::string> errors(count);
+      std::vector<std::thread> posts;
+      const HttpOptions post_http = options.alertmanager_http.By(next_evaluation);
+      for (size_t i = 0; i < count; ++i) {
+        batches[i] = backlogs[options.alertmanagers[i]].Batch(alerts);
+        if (batches[i].empty()) continue;
+        posts.emplace_back([&, i] {
           try {
-            PostAlerts(url, alerts, options.scrape_timeout);
+            PostAlerts(options.alertmanagers[i], batches[i], post_http);
           } catch (const std::exception& error) {
-            notifications[url].second += 1;
-            Log(spdlog::level::warn, "alertmanager post failed", {{"alertmanager", url}, {"err", error.what()}});
+            errors[i] = error.what();
           }
+        });
+      }
+      for (std::thread& post : posts) post.join();
+      for (size_t i = 0; i < count; ++i) {
+        if (batches[i].empty()) continue;
+        const std::string& url = options.alertmanagers[i];
+        PeerStatus& status = alertmanager_status[url];
+        notifications[url].first += 1;
+        if (errors[i].empty()) {
+          backlogs[url].Delivered();
+          LogPeerChange(status.Succeeded(UnixNow()), status, "alertmanager", url);
+        } else {
+          notifications[url].second += 1;
+          backlogs[url].Failed(batches[i], UnixNow());
+          LogPeerChange(status.Failed(errors[i], UnixNow()), status, "alertmanager", url);
         }
       }
       evaluations += 1;
-      const double duration =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const double duration = std::chrono::duration<double>(Clock::now() - started).count();
       auto text = std::make_shared<const std::string>(
           RenderAdvisorMetrics(engine, tracker, evaluation, duration, notifications, rule_failures, evaluations));
       lock.lock();
@@ -683,6 +774,8 @@ int Main(int argc, char** argv) {
   AddSourceOptions(*run, options, scrape_timeout);
   run->add_option("--alertmanager", options.alertmanagers, "Alertmanager base URL (repeatable: every one gets every alert)")
       ->allow_extra_args(false);
+  run->add_option("--alertmanager.http-config-file", options.alertmanager_http_config,
+                  std::string("The Alertmanagers'") + kHttpConfigHelp);
   run->add_option("--interval", interval, "Evaluation interval")->check(DurationValidator())->capture_default_str();
   run->add_option("--window", options.window,
                   "The rules' window, at least --interval (default: theirs, 1m, raised to --interval)")
@@ -728,6 +821,9 @@ int Main(int argc, char** argv) {
   auto* compare_prometheus = compare->add_option("--prometheus", options.prometheus,
                                                  "Prometheus server whose history of the hosts to compare");
   compare_runs->excludes(compare_prometheus);
+  compare->add_option("--prometheus.http-config-file", options.prometheus_http_config,
+                      std::string("The Prometheus server's") + kHttpConfigHelp)
+      ->excludes(compare_runs);
   compare->add_option("--format", options.compare_format, "markdown or json")
       ->check(CLI::IsMember({"markdown", "json"}))
       ->capture_default_str();
@@ -754,6 +850,7 @@ int Main(int argc, char** argv) {
   baseline->add_option("--port", options.baseline_port, "Its port")->check(CLI::Range(1, 65535))->capture_default_str();
   baseline->add_option("--target", options.baseline_target,
                        "Exporter of this host, scraped while each scenario runs: host:port or URL (default: none)");
+  baseline->add_option("--target.http-config-file", options.target_http_config, std::string("The exporter's") + kHttpConfigHelp);
   baseline->add_option("--seconds", options.baseline_seconds, "Length of each scenario (iperf3 -t)")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str();
@@ -780,6 +877,7 @@ int Main(int argc, char** argv) {
   options.interval = Seconds(interval);
   ConfigureLogging(options.log_level, options.log_format);
   try {
+    LoadHttpConfigs(options);
     if (check->parsed()) return Check(options);
     if (run->parsed()) return Run(options);
     if (lint->parsed()) return Lint(options);

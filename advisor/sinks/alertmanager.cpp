@@ -45,12 +45,12 @@ std::string AlertsToJson(const std::vector<Alert>& alerts) {
   return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-void PostAlerts(const std::string& alertmanager_url, const std::vector<Alert>& alerts, double timeout_seconds) {
+void PostAlerts(const std::string& alertmanager_url, const std::vector<Alert>& alerts, const HttpOptions& http) {
   if (alerts.empty()) return;
   std::string url = JoinUrlPath(alertmanager_url, "/api/v2/alerts");
   HttpResponse response;
   try {
-    response = HttpPost(url, AlertsToJson(alerts), "application/json", timeout_seconds);
+    response = HttpPost(url, AlertsToJson(alerts), "application/json", http);
   } catch (const HttpError& error) {
     throw AlertmanagerError(std::string("alertmanager: ") + error.what(), 0);
   }

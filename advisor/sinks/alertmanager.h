@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "advisor/sources/http_client.h"
+
 namespace wgtune {
 
 class AlertmanagerError : public std::runtime_error {
@@ -54,6 +56,6 @@ std::string AlertsToJson(const std::vector<Alert>& alerts);
 
 // POSTs AlertsToJson(alerts) to <alertmanager_url>/api/v2/alerts (the URL may carry a path
 // prefix) as application/json. An empty batch sends nothing.
-void PostAlerts(const std::string& alertmanager_url, const std::vector<Alert>& alerts, double timeout_seconds);
+void PostAlerts(const std::string& alertmanager_url, const std::vector<Alert>& alerts, const HttpOptions& http);
 
 }  // namespace wgtune

@@ -48,9 +48,9 @@ std::string TargetUrl(const std::string& target) {
 }
 
 std::vector<Host> PrometheusHosts(FleetCache& cache, const std::string& base_url, double time_seconds,
-                                  double timeout_seconds) {
+                                  const HttpOptions& http) {
   std::vector<Host> hosts;
-  for (const std::string& instance : Instances(base_url, "wgtune_scrape_collector_success", time_seconds, timeout_seconds)) {
+  for (const std::string& instance : Instances(base_url, "wgtune_scrape_collector_success", time_seconds, http)) {
     hosts.push_back(Host{instance, std::make_unique<HostScope>(cache, instance), ""});
   }
   return hosts;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "advisor/promql/eval.h"
+#include "advisor/sources/http_client.h"
 
 namespace wgtune {
 
@@ -66,6 +67,6 @@ std::string TargetUrl(const std::string& target);
 // (wgtune_scrape_collector_success, which every exporter serves whatever its collectors),
 // each scoped over one shared cache. `cache` must outlive the hosts.
 std::vector<Host> PrometheusHosts(FleetCache& cache, const std::string& base_url, double time_seconds,
-                                  double timeout_seconds);
+                                  const HttpOptions& http);
 
 }  // namespace wgtune

@@ -14,9 +14,18 @@
 // - Malformed URLs throw std::invalid_argument ("invalid URL \"...\": why"); a request that
 //   gets no HTTP response (refused, timed out, TLS failure) throws HttpError. Any response,
 //   whatever its status, is returned: the caller decides what a 404 or a 500 means.
-// - https verifies the server certificate against the system CA store.
+// - https verifies the server certificate against the system CA store, or against the CA of
+//   the peer's client configuration (http_config.h), which also gives credentials, a client
+//   certificate and headers; its files are read at every request, so rotation needs no restart.
+// - Every request has an overall deadline (HttpOptions): a server that accepts and then never
+//   answers, or sends headers and part of a body and stops, or trickles a byte a second, costs
+//   the caller the timeout and no more. A watchdog thread per request closes the socket when it
+//   passes (httplib's ClientImpl::stop, the one call it allows from another thread).
 #pragma once
 
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -24,6 +33,8 @@
 #include <vector>
 
 namespace wgtune {
+
+struct HttpClientConfig;
 
 // A request failed before an HTTP response arrived. The message is
 // "GET http://host:port/path: Connection" with httplib's name for the error.
@@ -64,10 +75,29 @@ struct HttpResponse {
   std::string content_type;  // the Content-Type header, "" when absent
 };
 
-// `timeout_seconds` (> 0) bounds the connect and every single read and write, not the whole
-// exchange: httplib has no overall deadline. GET follows redirects; POST does not.
-HttpResponse HttpGet(const std::string& url, double timeout_seconds, const HttpHeaders& headers = {});
+// How one request is made: its deadline and the peer's client configuration.
+struct HttpOptions {
+  using Clock = std::chrono::steady_clock;
+
+  // A bare number is a timeout without configuration: what most callers and tests need.
+  HttpOptions(double timeout = 10) : timeout_seconds(timeout) {}  // NOLINT(google-explicit-constructor)
+  HttpOptions(double timeout, std::shared_ptr<const HttpClientConfig> client_config)
+      : timeout_seconds(timeout), config(std::move(client_config)) {}
+
+  // The same options, due no later than `time` (a daemon's next evaluation).
+  HttpOptions By(Clock::time_point time) const;
+
+  double timeout_seconds;                          // > 0: the whole exchange, connect to last byte
+  std::shared_ptr<const HttpClientConfig> config;  // null: no credentials, system CAs
+  std::optional<Clock::time_point> not_after;      // an absolute deadline besides the timeout
+};
+
+// Every failure before a response throws HttpError; one that ran out of time says
+// "GET url: no complete answer within 10s". GET follows redirects unless the configuration's
+// follow_redirects is false; POST never does. A configuration file that cannot be read now (a
+// removed password file) throws HttpError naming the file.
+HttpResponse HttpGet(const std::string& url, const HttpOptions& options, const HttpHeaders& headers = {});
 HttpResponse HttpPost(const std::string& url, const std::string& body, const std::string& content_type,
-                      double timeout_seconds, const HttpHeaders& headers = {});
+                      const HttpOptions& options, const HttpHeaders& headers = {});
 
 }  // namespace wgtune

@@ -97,13 +97,22 @@ std::string ErrorText(const json& body) {
 // GETs `url` and parses the body with `parse`; every failure becomes a PrometheusApiError
 // that starts with `context` (the server and the query).
 template <typename Parse>
-auto GetApi(const std::string& url, const std::string& context, double timeout_seconds, Parse parse) {
+auto GetApi(const std::string& url, const std::string& context, const HttpOptions& http, Parse parse) {
   try {
-    HttpResponse response = HttpGet(url, timeout_seconds);
-    if (response.status != 200) FailHttp(response);
+    HttpResponse response = HttpGet(url, http);
+    if (response.status != 200) {
+      try {
+        FailHttp(response);
+      } catch (const PrometheusApiError& error) {
+        if (response.status >= 502 && response.status <= 504) throw PrometheusUnavailableError(context + error.what());
+        throw;
+      }
+    }
     return parse(response.body);
   } catch (const HttpError& error) {
-    throw PrometheusApiError(context + error.what());
+    throw PrometheusUnavailableError(context + error.what());
+  } catch (const PrometheusUnavailableError&) {
+    throw;
   } catch (const PrometheusApiError& error) {
     throw PrometheusApiError(context + error.what());
   }
@@ -158,11 +167,11 @@ std::string FormatQueryTime(double time_seconds) {
 }
 
 promql::Vector QueryInstant(const std::string& base_url, std::string_view query, double time_seconds,
-                            double timeout_seconds) {
+                            const HttpOptions& http) {
   std::string url = JoinUrlPath(base_url, "/api/v1/query") + "?query=" + UrlEncode(query) +
                     "&time=" + FormatQueryTime(time_seconds);
   std::string context = "prometheus " + base_url + ": query " + std::string(query) + ": ";
-  return GetApi(url, context, timeout_seconds, ParseQueryResponse);
+  return GetApi(url, context, http, ParseQueryResponse);
 }
 
 promql::Matrix ParseRangeQueryResponse(std::string_view text) {
@@ -198,39 +207,61 @@ promql::Matrix ParseRangeQueryResponse(std::string_view text) {
 }
 
 promql::Matrix QueryRange(const std::string& base_url, std::string_view query, double start_seconds,
-                          double end_seconds, double step_seconds, double timeout_seconds) {
+                          double end_seconds, double step_seconds, const HttpOptions& http) {
   if (!(step_seconds > 0)) throw std::invalid_argument("range query step must be positive");
   std::string url = JoinUrlPath(base_url, "/api/v1/query_range") + "?query=" + UrlEncode(query) +
                     "&start=" + FormatQueryTime(start_seconds) + "&end=" + FormatQueryTime(end_seconds) +
                     "&step=" + FormatQueryTime(step_seconds);
   std::string context = "prometheus " + base_url + ": range query " + std::string(query) + ": ";
-  return GetApi(url, context, timeout_seconds, ParseRangeQueryResponse);
+  return GetApi(url, context, http, ParseRangeQueryResponse);
 }
 
 promql::Matrix QueryRangeSelector(const std::string& base_url, const std::string& selector, double range_seconds,
-                                  double time_seconds, double timeout_seconds) {
+                                  double time_seconds, const HttpOptions& http) {
   const std::string query = selector + "[" + FormatPrometheusDuration(range_seconds) + "]";
   std::string url =
       JoinUrlPath(base_url, "/api/v1/query") + "?query=" + UrlEncode(query) + "&time=" + FormatQueryTime(time_seconds);
   std::string context = "prometheus " + base_url + ": query " + query + ": ";
-  return GetApi(url, context, timeout_seconds, ParseRangeQueryResponse);
+  return GetApi(url, context, http, ParseRangeQueryResponse);
+}
+
+template <typename Query>
+auto PrometheusApiSource::Guarded(Query query) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!unavailable_.empty()) throw PrometheusUnavailableError(unavailable_);
+  }
+  try {
+    return query();
+  } catch (const PrometheusUnavailableError& error) {
+    std::lock_guard lock(mutex_);
+    if (unavailable_.empty()) unavailable_ = error.what();
+    throw;
+  }
+}
+
+std::string PrometheusApiSource::unavailable() const {
+  std::lock_guard lock(mutex_);
+  return unavailable_;
 }
 
 promql::Vector PrometheusApiSource::Select(const std::vector<promql::LabelMatcher>& matchers, promql::Timestamp time) {
-  return QueryInstant(base_url_, FormatSelector(matchers), static_cast<double>(time) / 1000, timeout_seconds_);
+  return Guarded([&] { return QueryInstant(base_url_, FormatSelector(matchers), static_cast<double>(time) / 1000, http_); });
 }
 
 promql::Matrix PrometheusApiSource::SelectRange(const std::vector<promql::LabelMatcher>& matchers,
                                                 promql::Timestamp time, promql::Timestamp range) {
-  return QueryRangeSelector(base_url_, FormatSelector(matchers), static_cast<double>(range) / 1000,
-                            static_cast<double>(time) / 1000, timeout_seconds_);
+  return Guarded([&] {
+    return QueryRangeSelector(base_url_, FormatSelector(matchers), static_cast<double>(range) / 1000,
+                              static_cast<double>(time) / 1000, http_);
+  });
 }
 
 std::vector<std::string> Instances(const std::string& base_url, std::string_view selector, double time_seconds,
-                                   double timeout_seconds) {
+                                   const HttpOptions& http) {
   std::string query = "count by (instance) (" + std::string(selector) + ")";
   std::vector<std::string> instances;
-  for (const promql::Sample& sample : QueryInstant(base_url, query, time_seconds, timeout_seconds)) {
+  for (const promql::Sample& sample : QueryInstant(base_url, query, time_seconds, http)) {
     for (const auto& [name, value] : sample.labels) {
       if (name == "instance") instances.push_back(value);  // empty values are already dropped
     }

@@ -74,16 +74,16 @@ promql::Vector SamplesFromExposition(const Exposition& exposition, std::string_v
 
 std::string InstanceOf(std::string_view url) { return ParseHttpUrl(url).HostPort(); }
 
-ScrapeResult Scrape(const std::string& url, std::string_view job, double timeout_seconds) {
+ScrapeResult Scrape(const std::string& url, std::string_view job, const HttpOptions& http) {
   std::string instance = InstanceOf(url);
   ScrapeResult result;
   result.timestamp_seconds = UnixNow();
   auto start = std::chrono::steady_clock::now();
   HttpResponse response;
   try {
-    response = HttpGet(url, timeout_seconds,
+    response = HttpGet(url, http,
                        {{"Accept", "text/plain;version=0.0.4"},
-                        {"X-Prometheus-Scrape-Timeout-Seconds", ShortestDecimal(timeout_seconds)}});
+                        {"X-Prometheus-Scrape-Timeout-Seconds", ShortestDecimal(http.timeout_seconds)}});
   } catch (const HttpError& error) {
     throw ScrapeError("scrape " + std::string(error.what()));
   }

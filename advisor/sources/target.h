@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "advisor/promql/value.h"
+#include "advisor/sources/http_client.h"
 #include "common/exposition.h"
 
 namespace wgtune {
@@ -55,6 +56,6 @@ struct ScrapeResult {
 // GETs `url` with `Accept: text/plain;version=0.0.4` (the format Prometheus falls back to,
 // and the one ParseExposition reads) and the X-Prometheus-Scrape-Timeout-Seconds header
 // Prometheus sends; labels the samples with `job` and InstanceOf(url).
-ScrapeResult Scrape(const std::string& url, std::string_view job, double timeout_seconds);
+ScrapeResult Scrape(const std::string& url, std::string_view job, const HttpOptions& http);
 
 }  // namespace wgtune

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <exception>
+#include <thread>
 
 #include "advisor/sources/fleet.h"
 
@@ -35,8 +36,8 @@ double TargetHost::HistorySeconds() const {
 }
 
 TargetSet::TargetSet(const std::vector<std::string>& targets, promql::Timestamp retention, ScrapeHistory::Keep keep,
-                     double timeout_seconds)
-    : timeout_seconds_(timeout_seconds) {
+                     HttpOptions http)
+    : http_(std::move(http)) {
   for (const std::string& target : targets) {
     TargetHost host;
     host.url = TargetUrl(target);
@@ -55,9 +56,25 @@ void TargetSet::ScrapeAll() {
   ScrapeIf([](const TargetHost&) { return true; });
 }
 
+void TargetSet::ScrapeIf(const std::function<bool(const TargetHost&)>& wanted) {
+  std::vector<TargetHost*> due;
+  for (TargetHost& host : hosts_) {
+    if (wanted(host)) due.push_back(&host);
+  }
+  if (!parallel_ || due.size() == 1) {
+    for (TargetHost* host : due) Scrape(*host);
+    return;
+  }
+  // Each thread touches its own host only; Scrape catches everything.
+  std::vector<std::thread> scrapes;
+  scrapes.reserve(due.size());
+  for (TargetHost* host : due) scrapes.emplace_back([this, host] { Scrape(*host); });
+  for (std::thread& scrape : scrapes) scrape.join();
+}
+
 void TargetSet::Scrape(TargetHost& host) {
   try {
-    ScrapeResult scrape = wgtune::Scrape(host.url, "wgtune", timeout_seconds_);
+    ScrapeResult scrape = wgtune::Scrape(host.url, "wgtune", http_);
     host.error.clear();
     host.scraped = true;
     host.sample_interval = ExporterSampleInterval(scrape.samples);

@@ -7,9 +7,15 @@
 // twice or skip one; placed at the sample time, the same sample is appended once and the
 // window between two samples is exactly theirs), otherwise the time the scrape started.
 //
-// Not thread-safe; scrapes run one target after the other.
+// Not thread-safe to share. Targets are scraped one after the other, or, with set_parallel (the
+// run daemon), all at once, one thread each, so that a target that hangs costs the others
+// nothing and a round costs one timeout at most. One after the other is the default because a
+// scrape is placed at the time it started (for exporters that do not publish their sample
+// times): many at once against one slow server would place each a little earlier than the data
+// it got, and check's rates over a few seconds would be off by that.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,18 +51,20 @@ struct TargetHost {
 
 class TargetSet {
  public:
-  // `retention` and `keep` as ScrapeHistory takes them, for every target.
+  // `retention` and `keep` as ScrapeHistory takes them, for every target; `http` for every
+  // scrape (its timeout is the scrape timeout).
   TargetSet(const std::vector<std::string>& targets, promql::Timestamp retention, ScrapeHistory::Keep keep,
-            double timeout_seconds);
+            HttpOptions http);
 
-  // Scrapes every target once (or only those `wanted` accepts) and appends what it returned.
+  // Scrapes every target once (or only those `wanted` accepts) and appends what each returned;
+  // returns when every scrape has ended.
   void ScrapeAll();
-  template <typename Wanted>
-  void ScrapeIf(Wanted wanted) {
-    for (TargetHost& host : hosts_) {
-      if (wanted(host)) Scrape(host);
-    }
-  }
+  void ScrapeIf(const std::function<bool(const TargetHost&)>& wanted);
+
+  // No scrape lasts past `time` (a daemon's next evaluation); nullopt: only the timeout.
+  void set_not_after(std::optional<HttpOptions::Clock::time_point> time) { http_.not_after = time; }
+  // Scrapes run all at once (see above).
+  void set_parallel(bool parallel) { parallel_ = parallel; }
 
   std::vector<TargetHost>& hosts() { return hosts_; }
   const std::vector<TargetHost>& hosts() const { return hosts_; }
@@ -65,7 +73,8 @@ class TargetSet {
   void Scrape(TargetHost& host);
 
   std::vector<TargetHost> hosts_;
-  double timeout_seconds_;
+  HttpOptions http_;
+  bool parallel_ = false;
 };
 
 }  // namespace wgtune

@@ -29,7 +29,9 @@ Clock::duration Duration(double seconds) {
 }
 
 // The exporter is local or one hop away; a scrape slower than this is a failed one.
-double ScrapeTimeout(const BaselineOptions& options) { return std::max(1.0, options.sample_interval); }
+HttpOptions ScrapeTimeout(const BaselineOptions& options) {
+  return HttpOptions(std::max(1.0, options.sample_interval), options.target_http_config);
+}
 
 void WriteWhole(const std::filesystem::path& path, const std::string& content) {
   const std::filesystem::path temporary = path.string() + ".tmp";

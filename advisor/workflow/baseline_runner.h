@@ -20,10 +20,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "advisor/sources/http_client.h"
 #include "advisor/workflow/baseline.h"
 
 namespace wgtune {
@@ -39,6 +41,7 @@ struct BaselineOptions {
   std::string out_dir;
   std::string iperf3 = "iperf3";       // a path, or a name looked up in $PATH
   std::optional<std::string> target;   // the exporter: host:port or URL; none: iperf3 only
+  std::shared_ptr<const HttpClientConfig> target_http_config;  // its credentials and TLS; null: none
   double sample_interval = 1;          // seconds between scrapes
   // The exporter's --sample.interval; unset: as the exporter publishes it, else kDefaultExporterInterval.
   std::optional<double> exporter_interval;

@@ -22,7 +22,7 @@ LoadColumns QueryLoadColumns(const HistoryRange& range) {
   LoadColumns columns;
   for (size_t i = 0; i < kLoadViewColumns.size(); ++i) {
     for (const promql::Series& series :
-         QueryRange(range.base_url, kLoadViewColumns[i].expr, range.start, range.end, range.step, range.timeout)) {
+         QueryRange(range.base_url, kLoadViewColumns[i].expr, range.start, range.end, range.step, range.http)) {
       HostKey key{std::string(promql::LabelValue(series.labels, "instance")),
                   std::string(promql::LabelValue(series.labels, "job"))};
       TimePoints& points = columns[key][i];
@@ -39,7 +39,7 @@ LoadColumns QueryLoadColumns(const HistoryRange& range) {
 std::optional<std::vector<std::string>> QueryKnobs(const HistoryRange& range, const ConfigInterval& interval) {
   std::vector<promql::LabelMatcher> matchers = {{"__name__", promql::MatchOp::kRegexMatch, "wgtune_.+", 0}};
   for (const auto& [name, value] : interval.target) matchers.push_back({name, promql::MatchOp::kEqual, value, 0});
-  promql::Vector series = QueryInstant(range.base_url, FormatSelector(matchers), interval.end, range.timeout);
+  promql::Vector series = QueryInstant(range.base_url, FormatSelector(matchers), interval.end, range.http);
   if (series.empty()) return std::nullopt;
   std::vector<std::string> lines;
   for (const promql::Sample& sample : series) {
@@ -72,7 +72,7 @@ int Digits(std::string_view text, size_t pos, size_t count) {
 std::vector<ComparisonRow> ReadPrometheusHistory(const HistoryRange& range) {
   if (!(range.end > range.start)) throw std::invalid_argument("the range's end must be after its start");
   std::vector<ConfigInterval> intervals = ConfigIntervals(QueryRange(
-      range.base_url, "timestamp(wgtune_tuning_config_info)", range.start, range.end, range.step, range.timeout));
+      range.base_url, "timestamp(wgtune_tuning_config_info)", range.start, range.end, range.step, range.http));
   if (!range.instances.empty()) {
     std::erase_if(intervals, [&](const ConfigInterval& interval) {
       return std::find(range.instances.begin(), range.instances.end(), interval.instance) == range.instances.end();

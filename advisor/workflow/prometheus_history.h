@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "advisor/sources/http_client.h"
 #include "advisor/workflow/comparison.h"
 
 namespace wgtune {
@@ -35,7 +36,7 @@ struct HistoryRange {
   double end = 0;
   double step = 15;
   std::vector<std::string> instances;  // only these instance labels; empty: every host
-  double timeout = 10;                 // per request
+  HttpOptions http;                    // per request: timeout, credentials
 };
 
 // The rows, by host (instance, job), then time; changes assigned (AssignChanges).

@@ -55,3 +55,17 @@ def make_certificates(directory):
     return types.SimpleNamespace(ca=ca, server_cert=server_cert, server_key=server_key,
                                  client_cert=client_cert, client_key=client_key, other_ca=other_ca,
                                  other_client_cert=other_client_cert, other_client_key=other_client_key)
+
+
+def bcrypt_hash(password, cost=4):
+    """A bcrypt hash ($2b$) of `password` for basic_auth_users of a web config (exporter-toolkit
+    checks it with golang.org/x/crypto/bcrypt, which reads $2b$). htpasswd is not installed and
+    openssl cannot make bcrypt; Python's crypt module (deprecated, present up to 3.12) asks
+    libcrypt, which can. Cost 4, the lowest, keeps the servers' checks fast in tests."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        import crypt
+    hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << cost))
+    assert hashed and hashed.startswith('$2b$'), 'libcrypt made no bcrypt hash: %r' % hashed
+    return hashed

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include "advisor/sinks/alertmanager.h"
 #include "advisor/sources/http_client.h"
+#include "advisor/sources/http_config.h"
 #include "advisor/sources/prometheus_api.h"
 #include "advisor/sources/target.h"
 #include "common/exposition.h"
@@ -359,8 +362,154 @@ TEST_F(HttpTest, TimesOutOnSlowServers) {
   });
   auto start = std::chrono::steady_clock::now();
   std::string error = ErrorOf<HttpError>([&] { HttpGet(fake_.Url("/slow"), 0.1); });
-  EXPECT_EQ(error, "GET " + fake_.Url("/slow") + ": Read");
+  EXPECT_EQ(error, "GET " + fake_.Url("/slow") + ": no complete answer within 0.1s");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(450));
+}
+
+// A TCP server on 127.0.0.1 that answers each connection with `answer(fd, stopping)` in a
+// thread of its own: for servers that misbehave in ways httplib::Server cannot (stop in the
+// middle of a body, trickle bytes). `answer` returns when `stopping` is set.
+class RawServer {
+ public:
+  using Answer = std::function<void(int fd, const std::atomic<bool>& stopping)>;
+  explicit RawServer(Answer answer) : answer_(std::move(answer)) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(listen(listener_, 16), 0);
+    socklen_t length = sizeof address;
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    accepting_ = std::thread([this] {
+      while (!stopping_) {
+        pollfd ready{listener_, POLLIN, 0};
+        if (poll(&ready, 1, 20) <= 0) continue;
+        int fd = accept(listener_, nullptr, nullptr);
+        if (fd < 0) continue;
+        connections_.emplace_back([this, fd] {
+          answer_(fd, stopping_);
+          close(fd);
+        });
+      }
+    });
+  }
+  ~RawServer() {
+    stopping_ = true;
+    accepting_.join();
+    for (std::thread& connection : connections_) connection.join();
+    close(listener_);
+  }
+  std::string Url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(port_) + std::string(path); }
+
+  // Reads the request's head, then sends `text`, `pause` between chunks of `chunk` bytes.
+  static void Send(int fd, const std::atomic<bool>& stopping, std::string_view text, size_t chunk,
+                   std::chrono::milliseconds pause) {
+    char buffer[4096];
+    (void)!recv(fd, buffer, sizeof buffer, 0);
+    for (size_t at = 0; at < text.size() && !stopping; at += chunk) {
+      (void)!send(fd, text.data() + at, std::min(chunk, text.size() - at), MSG_NOSIGNAL);
+      std::this_thread::sleep_for(pause);
+    }
+  }
+  static void Hang(const std::atomic<bool>& stopping) {
+    while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+ private:
+  Answer answer_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread accepting_;
+  std::vector<std::thread> connections_;
+};
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The deadline is the whole exchange's: a server that stops in the middle of a body, or
+// trickles its answer a few bytes at a time (each read well inside any per-read timeout), costs
+// the timeout and no more.
+TEST(HttpDeadlineTest, ServersThatHangOrTrickleCostTheTimeout) {
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4000\r\n\r\n";
+  struct Case {
+    const char* name;
+    RawServer::Answer answer;
+  };
+  const Case cases[] = {
+      {"headers and part of the body, then nothing",
+       [&](int fd, const std::atomic<bool>& stopping) {
+         RawServer::Send(fd, stopping, head + "a_metric 1\n", 4096, std::chrono::milliseconds(0));
+         RawServer::Hang(stopping);
+       }},
+      {"the body a byte at a time",
+       [&](int fd, const std::atomic<bool>& stopping) {
+         RawServer::Send(fd, stopping, head + std::string(4000, '#'), 1, std::chrono::milliseconds(20));
+       }},
+      {"the headers a byte at a time",
+       [&](int fd, const std::atomic<bool>& stopping) {
+         RawServer::Send(fd, stopping, "HTTP/1.1 200 OK\r\n" + std::string(4000, 'X'), 1, std::chrono::milliseconds(20));
+       }},
+      {"accepts and never answers", [&](int, const std::atomic<bool>& stopping) { RawServer::Hang(stopping); }},
+  };
+  for (const Case& c : cases) {
+    RawServer server(c.answer);
+    auto start = std::chrono::steady_clock::now();
+    std::string error = ErrorOf<HttpError>([&] { HttpGet(server.Url("/metrics"), 0.6); });
+    const double took = SecondsSince(start);
+    EXPECT_EQ(error, "GET " + server.Url("/metrics") + ": no complete answer within 0.6s") << c.name;
+    EXPECT_GE(took, 0.55) << c.name;
+    EXPECT_LT(took, 1.2) << c.name;
+    // A scrape says it failed, with the same reason.
+    error = ErrorOf<ScrapeError>([&] { Scrape(server.Url("/metrics"), "wgtune", 0.3); });
+    EXPECT_TRUE(Contains(error, "no complete answer within 0.3s")) << c.name << ": " << error;
+  }
+}
+
+// The configuration's credentials and headers go with every request to the configured peer,
+// and not to another host a redirect leads to (as Go's client drops them).
+TEST_F(HttpTest, SendsConfiguredCredentialsToThePeerOnly) {
+  FakeServer elsewhere;
+  std::string here_auth, here_org, there_auth = "unset";
+  fake_.server().Get("/api", [&](const httplib::Request& request, httplib::Response& response) {
+    here_auth = request.get_header_value("Authorization");
+    here_org = request.get_header_value("X-Org");
+    response.set_content("ok", "text/plain");
+  });
+  fake_.server().Get("/away", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_redirect(elsewhere.Url("/landed"));
+  });
+  elsewhere.server().Get("/landed", [&](const httplib::Request& request, httplib::Response& response) {
+    there_auth = request.get_header_value("Authorization");
+    response.set_content("landed", "text/plain");
+  });
+  auto config = std::make_shared<const HttpClientConfig>(ParseHttpClientConfig(
+      "basic_auth: {username: advisor, password: 'p:w'}\nhttp_headers: {X-Org: {values: [mesh]}}\n", "c.yml"));
+  EXPECT_EQ(HttpGet(fake_.Url("/api"), HttpOptions(5, config)).body, "ok");
+  EXPECT_EQ(here_auth, "Basic YWR2aXNvcjpwOnc=");  // advisor:p:w
+  EXPECT_EQ(here_org, "mesh");
+  EXPECT_EQ(HttpGet(fake_.Url("/away"), HttpOptions(5, config)).body, "landed");
+  EXPECT_EQ(there_auth, "");
+  // follow_redirects: false hands the redirect itself to the caller.
+  auto no_follow = std::make_shared<const HttpClientConfig>(ParseHttpClientConfig("follow_redirects: false\n", "c.yml"));
+  EXPECT_EQ(HttpGet(fake_.Url("/away"), HttpOptions(5, no_follow)).status, 302);
+}
+
+TEST(HttpDeadlineTest, AnAbsoluteDeadlineShortensTheTimeout) {
+  RawServer server([](int fd, const std::atomic<bool>& stopping) { RawServer::Hang(stopping); });
+  auto start = std::chrono::steady_clock::now();
+  HttpOptions options = HttpOptions(30).By(start + std::chrono::milliseconds(400));
+  std::string error = ErrorOf<HttpError>([&] { HttpPost(server.Url("/api/v2/alerts"), "[]", "application/json", options); });
+  EXPECT_TRUE(Contains(error, "POST " + server.Url("/api/v2/alerts") + ": no complete answer within 0.4")) << error;
+  EXPECT_LT(SecondsSince(start), 1.0);
+  // Already past: no connection is even tried.
+  error = ErrorOf<HttpError>([&] { HttpGet(server.Url("/"), HttpOptions(30).By(start)); });
+  EXPECT_TRUE(Contains(error, "no complete answer within 0s")) << error;
+  // By keeps the earlier of two deadlines.
+  EXPECT_EQ(options.By(start + std::chrono::hours(1)).not_after, options.not_after);
 }
 
 TEST_F(HttpTest, PrometheusSourceQueriesTheSelectorAtItsTime) {
