@@ -1,7 +1,7 @@
-// Prometheus durations (advisor/promql/duration.h), as ranges, `for` and flags take them: one
+// Prometheus durations (common/duration.h), as ranges, `for` and flags take them: one
 // that parses prints as one that parses back to the same number of seconds. Issue 15:
 // "300000000000y" overflowed; the bound is Prometheus's int64 nanoseconds.
-#include "advisor/promql/duration.h"
+#include "common/duration.h"
 
 #include "tests/fuzz/fuzz_target.h"
 
