@@ -21,7 +21,11 @@ if [[ -z "$compiler" ]]; then
 fi
 
 # -O1 and line tables only: sanitizer reports keep file:line, the build stays small and fast.
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$compiler" -DWGTUNE_FUZZ=ON \
+# The compiler only at the first configure: naming another one later makes CMake drop the cache,
+# and with it the options given on the same command line.
+first=()
+[[ -f "$build/CMakeCache.txt" ]] || first=(-DCMAKE_CXX_COMPILER="$compiler")
+cmake -S . -B "$build" "${first[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWGTUNE_FUZZ=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target wgtune_tests fuzzers fuzz_seeds
 
