@@ -56,7 +56,7 @@ fuzz_target() {
 }
 
 # libFuzzer runs one input at a time: one target per CPU.
-read -r -a targets < <(tr ';' ' ' < "$build/tests/fuzz/targets.txt")
+IFS=";" read -r -a targets < "$build/tests/fuzz/targets.txt" || true  # no newline at its end
 rm -f "$build"/fuzz-*.status
 for target in "${targets[@]}"; do
   while (($(jobs -rp | wc -l) >= $(nproc))); do wait -n || true; done

@@ -108,6 +108,13 @@ def main():
         b'{"job":"wgtune"},"values":[[1700000000,"1"],[1700000015,"NaN"]]}]}}')
     add("prometheus_api", b"\0" + b'{"status":"error","errorType":"bad_data","error":"parse error"}')
 
+    # Web configuration files (exporter-toolkit's format); no fixture holds one.
+    add("web_config", 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS12\n'
+        '  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n'
+        'http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n'
+        'basic_auth_users:\n  alice: $2y$10$X0h1mQ3Qm7n3o5Zl2k3OeO1ZL6T7F8G9H0I1J2K3L4M5N6O7P8Q9e\n')
+    add("web_config", "basic_auth_users: {}\n")
+
     if out.exists():
         shutil.rmtree(out)
     for target, corpus in sorted(seeds.items()):
