@@ -7,14 +7,20 @@
 
 namespace wgtune {
 
-toml::table ParseTomlFile(const std::string& path) {
+toml::table ParseTomlFile(const std::string& path) { return ParseTomlText(ReadTomlFile(path), path); }
+
+std::string ReadTomlFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw TomlFileError("cannot read " + path + ": " + std::strerror(errno));
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) throw TomlFileError("cannot read " + path + ": " + std::strerror(errno));
+  return std::move(content).str();
+}
+
+toml::table ParseTomlText(std::string_view text, const std::string& path) {
   try {
-    return toml::parse(content.str(), path);
+    return toml::parse(text, path);
   } catch (const toml::parse_error& error) {
     throw TomlFileError(TomlPosition(path, error.source()) + ": " + std::string(error.description()));
   }

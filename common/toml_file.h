@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace wgtune {
 
@@ -21,6 +22,12 @@ class TomlFileError : public std::invalid_argument {
 // Reads and parses `path`. Throws TomlFileError: "cannot read PATH: <strerror>" or
 // "PATH:LINE:COLUMN: <description>".
 toml::table ParseTomlFile(const std::string& path);
+
+// The two halves of ParseTomlFile, for a caller that parses text it already has (the rule
+// loader's ParseRuleFiles, fuzzed): the file's bytes, or TomlFileError "cannot read PATH: ...";
+// the text parsed, `path` naming it in "PATH:LINE:COLUMN: <description>".
+std::string ReadTomlFile(const std::string& path);
+toml::table ParseTomlText(std::string_view text, const std::string& path);
 
 // "PATH:LINE:COLUMN" of a node or error inside the file.
 std::string TomlPosition(const std::string& path, const toml::source_region& source);

@@ -50,10 +50,18 @@ std::string_view TypeName(const toml::node& node) {
   return "none";
 }
 
-// Reads and parses a TOML file; I/O and syntax errors become RuleErrors.
-toml::table ParseRuleTomlFile(const std::string& path) {
+// Reads a file, or parses TOML text read from `path`; I/O and syntax errors become RuleErrors.
+std::string ReadRuleFile(const std::string& path) {
   try {
-    return ParseTomlFile(path);
+    return ReadTomlFile(path);
+  } catch (const TomlFileError& error) {
+    throw RuleError(error.what());
+  }
+}
+
+toml::table ParseRuleToml(std::string_view text, const std::string& path) {
+  try {
+    return ParseTomlText(text, path);
   } catch (const TomlFileError& error) {
     throw RuleError(error.what());
   }
@@ -203,9 +211,10 @@ void ParseTemplates(const std::string& file, const toml::node& node, RuleSet& se
   }
 }
 
-void ParseRuleFile(const std::string& file, RuleSet& set) {
+void ParseRuleFile(const RuleFileText& source, RuleSet& set) {
+  const std::string& file = source.path;
   std::vector<Rule>& rules = set.rules;
-  toml::table root = ParseRuleTomlFile(file);
+  toml::table root = ParseRuleToml(source.text, file);
   for (const auto& [key, node] : root) {
     if (key.str() == "templates") {
       ParseTemplates(file, node, set);
@@ -240,8 +249,14 @@ bool IsKebabCase(std::string_view id) {
 
 
 RuleSet LoadRuleFiles(const std::vector<std::string>& paths) {
+  std::vector<RuleFileText> files;
+  for (const std::string& path : paths) files.push_back({path, ReadRuleFile(path)});
+  return ParseRuleFiles(files);
+}
+
+RuleSet ParseRuleFiles(const std::vector<RuleFileText>& files) {
   RuleSet set;
-  for (const std::string& path : paths) ParseRuleFile(path, set);
+  for (const RuleFileText& file : files) ParseRuleFile(file, set);
   std::map<std::string_view, const Rule*> seen;
   for (const Rule& rule : set.rules) {
     auto [it, inserted] = seen.emplace(rule.id, &rule);
@@ -271,7 +286,7 @@ RuleSet LoadRuleDirectory(const std::string& dir) {
 
 void ApplyParamOverrides(std::vector<Rule>& rules, const std::string& override_toml_path) {
   const std::string& file = override_toml_path;
-  toml::table root = ParseRuleTomlFile(file);
+  toml::table root = ParseRuleToml(ReadRuleFile(file), file);
   std::vector<std::pair<RuleParam*, RuleParam>> changes;  // validated first, applied together
   for (const auto& [key, node] : root) {
     if (key.str() != "params") {

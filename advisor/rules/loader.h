@@ -55,6 +55,16 @@ class RuleError : public std::runtime_error {
 // including an id or a template name defined twice (the message names both places).
 RuleSet LoadRuleFiles(const std::vector<std::string>& paths);
 
+// A rule file's text and the path its messages name.
+struct RuleFileText {
+  std::string path;
+  std::string text;
+};
+
+// LoadRuleFiles without the reading: parses texts already read, with the same checks and errors.
+// Pure (the fuzz target tests/fuzz/rule_file_fuzzer.cpp calls it).
+RuleSet ParseRuleFiles(const std::vector<RuleFileText>& files);
+
 // Loads every regular *.toml file of `dir`, sorted by name.
 RuleSet LoadRuleDirectory(const std::string& dir);
 

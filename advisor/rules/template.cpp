@@ -1613,7 +1613,10 @@ class Executor {
   std::string Run(Variables vars) {
     vars_ = std::move(vars);
     globals_.assign(vars_.begin() + 1, vars_.end());
-    Walk(impl_.root, vars_[0].second);
+    // Dot is a copy, never a reference into vars_: a declaration ({{$x := 0}}, even of $ itself)
+    // grows vars_ and would move it, and an assignment to $ ({{$ = 0}}) does not change dot in Go.
+    const Value dot = vars_[0].second;
+    Walk(impl_.root, dot);
     return std::move(out_);
   }
 

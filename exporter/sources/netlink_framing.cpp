@@ -2,6 +2,7 @@
 
 #include <linux/netlink.h>
 
+#include <cerrno>
 #include <system_error>
 
 namespace wgtune {
@@ -12,6 +13,7 @@ constexpr uint16_t kFlagCapped = 0x100;                             // NLM_F_CAP
 constexpr uint16_t kFlagAckTlvs = 0x200;                            // NLM_F_ACK_TLVS
 constexpr uint16_t kErrorAttributeMessage = 1;                      // NLMSGERR_ATTR_MSG
 constexpr size_t kErrorHeaderSize = 4 + kNetlinkMessageHeaderSize;  // struct nlmsgerr
+constexpr int64_t kMaxErrno = 4095;                                 // include/linux/err.h
 
 }  // namespace
 
@@ -25,10 +27,21 @@ std::string_view NetlinkString(const NetlinkAttribute& attribute) {
   return text.substr(0, text.find('\0'));
 }
 
-std::string NetlinkErrorText(int error_number, std::span<const uint8_t> payload, size_t tlv_offset, uint16_t flags) {
-  std::string text =
-      "errno " + std::to_string(error_number) + " (" + std::system_category().message(error_number) + ")";
-  if ((flags & kFlagAckTlvs) == 0 || tlv_offset > payload.size()) return text;
+NetlinkErrorAnswer NetlinkErrorAnswerOf(int32_t code, std::span<const uint8_t> payload, size_t tlv_offset,
+                                        uint16_t flags) {
+  NetlinkErrorAnswer answer;
+  // Negated in 64 bits: -INT_MIN does not fit an int (undefined behaviour, found by fuzzing).
+  const int64_t magnitude = code < 0 ? -int64_t{code} : int64_t{code};
+  if (magnitude > kMaxErrno) {
+    answer.error_number = EPROTO;
+    answer.text = "error code " + std::to_string(code) + ", not an errno";
+  } else {
+    answer.error_number = static_cast<int>(magnitude);
+    answer.text = "errno " + std::to_string(answer.error_number) + " (" +
+                  std::system_category().message(answer.error_number) + ")";
+  }
+  std::string& text = answer.text;
+  if ((flags & kFlagAckTlvs) == 0 || tlv_offset > payload.size()) return answer;
   try {
     ForEachNetlinkAttribute(payload.subspan(tlv_offset), "extended ACK", NoNetlinkAttributeName,
                             [] { return std::string("extended ACK"); }, [&](const NetlinkAttribute& tlv) {
@@ -39,7 +52,7 @@ std::string NetlinkErrorText(int error_number, std::span<const uint8_t> payload,
   } catch (const ParseError&) {
     // The explanation is a courtesy: a malformed one does not hide the errno.
   }
-  return text;
+  return answer;
 }
 
 size_t NetlinkErrorAttributesOffset(const NetlinkMessageHeader& header, std::span<const uint8_t> payload) {
@@ -54,8 +67,7 @@ std::optional<NetlinkErrorAnswer> DecodeNetlinkDoneMessage(const NetlinkMessageH
   if (payload.size() < sizeof(int32_t)) return std::nullopt;
   auto error = NetlinkLoad<int32_t>(payload.data());
   if (error == 0) return std::nullopt;
-  int error_number = error < 0 ? -error : error;
-  return NetlinkErrorAnswer{error_number, NetlinkErrorText(error_number, payload, sizeof(int32_t), header.flags)};
+  return NetlinkErrorAnswerOf(error, payload, sizeof(int32_t), header.flags);
 }
 
 bool NetlinkDatagramEndsAnswer(std::span<const uint8_t> datagram, uint32_t sequence, uint32_t port_id) {

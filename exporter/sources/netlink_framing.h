@@ -210,10 +210,15 @@ std::optional<NetlinkErrorAnswer> DecodeNetlinkErrorMessage(const NetlinkMessage
 std::optional<NetlinkErrorAnswer> DecodeNetlinkDoneMessage(const NetlinkMessageHeader& header,
                                                            std::span<const uint8_t> payload);
 
-// The text of an error answer: "errno N (strerror)", and the kernel's explanation
-// (NLMSGERR_ATTR_MSG) when `flags` has NLM_F_ACK_TLVS and the attributes starting at
-// `tlv_offset` of `payload` hold one. A malformed explanation is left out, never an error.
-std::string NetlinkErrorText(int error_number, std::span<const uint8_t> payload, size_t tlv_offset, uint16_t flags);
+// The answer for the nonzero error code `code` that starts `payload`: error_number is the
+// errno, the kernel's code negated (a positive code is taken as it is); the text is
+// "errno N (strerror)", and the kernel's explanation (NLMSGERR_ATTR_MSG) when `flags` has
+// NLM_F_ACK_TLVS and the attributes starting at `tlv_offset` of `payload` hold one. A malformed
+// explanation is left out, never an error. A code that is no errno (beyond the kernel's
+// MAX_ERRNO, 4095, either way; INT_MIN, which has no negation) is EPROTO, its text
+// "error code N, not an errno".
+NetlinkErrorAnswer NetlinkErrorAnswerOf(int32_t code, std::span<const uint8_t> payload, size_t tlv_offset,
+                                        uint16_t flags);
 
 // Where the extended ACK attributes of an NLMSG_ERROR payload start: after the echoed
 // request's header when NLM_F_CAPPED, else after the whole echoed request.
@@ -227,9 +232,7 @@ std::optional<NetlinkErrorAnswer> DecodeNetlinkErrorMessage(const NetlinkMessage
   }
   auto error = NetlinkLoad<int32_t>(payload.data());
   if (error == 0) return std::nullopt;
-  int error_number = error < 0 ? -error : error;
-  size_t attributes = NetlinkErrorAttributesOffset(header, payload);
-  return NetlinkErrorAnswer{error_number, NetlinkErrorText(error_number, payload, attributes, header.flags)};
+  return NetlinkErrorAnswerOf(error, payload, NetlinkErrorAttributesOffset(header, payload), header.flags);
 }
 
 // For a transport: checks that every message of a received datagram answers request `sequence`

@@ -222,7 +222,9 @@ TEST(AdvisorRulesTest, TunedHostHasNothingToFix) {
 }
 
 TEST(AdvisorRulesTest, FireFixtures) {
-  for (const auto& [rule, path] : FixturesIn("fire")) {
+  for (const auto& fixture : FixturesIn("fire")) {
+    const auto& path = fixture.second;
+    const auto& rule = fixture.first;  // not a structured binding: clang 14 cannot capture one in a lambda
     SCOPED_TRACE(path);
     const std::string overlay = ReadText(path);
     HostEvaluation result = EvaluateOverlay(overlay);
@@ -283,7 +285,9 @@ TEST(AdvisorRulesTest, QuietFixtures) {
 TEST(AdvisorRulesTest, NotJudgedFixtures) {
   std::multimap<std::string, std::string> fixtures = FixturesIn("not_judged");
   EXPECT_GE(fixtures.size(), 7u);
-  for (const auto& [rule, path] : fixtures) {
+  for (const auto& fixture : fixtures) {
+    const auto& path = fixture.second;
+    const auto& rule = fixture.first;  // not a structured binding: clang 14 cannot capture one in a lambda
     SCOPED_TRACE(path);
     const std::string overlay = ReadText(path);
     HostEvaluation result = EvaluateOverlay(overlay);

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -337,6 +338,17 @@ const std::vector<DumpCase>& DumpCases() {
        "qdisc netlink message 1: NLMSG_ERROR has 2 bytes, too few for its error code"},
       {"NLMSG_DONE carrying an error", {kNoqueue, Done(-ENOBUFS)}, Outcome::kNetlinkError,
        "the RTM_GETQDISC dump ended with errno 105", ENOBUFS},
+      // Found by fuzzing (issue 12): -INT_MIN does not fit an int (undefined behaviour).
+      {"NLMSG_ERROR with error code INT_MIN", {ErrorAnswer(std::numeric_limits<int32_t>::min(), NLM_F_CAPPED)},
+       Outcome::kNetlinkError, "RTM_GETQDISC with error code -2147483648, not an errno", EPROTO},
+      {"NLMSG_DONE with error code INT_MIN", {kNoqueue, Done(std::numeric_limits<int32_t>::min())},
+       Outcome::kNetlinkError, "dump ended with error code -2147483648, not an errno", EPROTO},
+      {"NLMSG_ERROR with a positive errno", {ErrorAnswer(EPERM, NLM_F_CAPPED)}, Outcome::kNetlinkError,
+       "RTM_GETQDISC with errno 1 (Operation not permitted)", EPERM},
+      {"NLMSG_ERROR with error code -4096, past MAX_ERRNO", {ErrorAnswer(-4096, NLM_F_CAPPED)}, Outcome::kNetlinkError,
+       "RTM_GETQDISC with error code -4096, not an errno", EPROTO},
+      {"NLMSG_ERROR with error code -4095, MAX_ERRNO", {ErrorAnswer(-4095, NLM_F_CAPPED)}, Outcome::kNetlinkError,
+       "RTM_GETQDISC with errno 4095 (", 4095},
       {"dump interrupted by a change (NLM_F_DUMP_INTR)",
        {Qdisc(1, "noqueue", 0, kTcHandleRoot, std::nullopt, std::nullopt, NLM_F_MULTI | NLM_F_DUMP_INTR), Done()},
        Outcome::kNetlinkError, "(NLM_F_DUMP_INTR); ask again", EINTR},

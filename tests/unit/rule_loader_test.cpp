@@ -263,6 +263,27 @@ TEST(RuleLoaderTest, DuplicateIdAcrossFiles) {
             second + ":9: rule twice: duplicate id, first defined at " + first + ":1");
 }
 
+// ParseRuleFiles is LoadRuleFiles without the reading (the fuzz target's entry): the same rules,
+// the same errors with the paths it is given, duplicates across texts included.
+TEST(RuleLoaderTest, ParsesTextsAsLoadingReadsFiles) {
+  std::string dir = TestDir();
+  RuleSet loaded = LoadRuleFiles({Write(dir, "drops.toml", kTwoRules)});
+  RuleSet parsed = ParseRuleFiles({{dir + "/drops.toml", kTwoRules}});
+  ASSERT_EQ(parsed.rules.size(), loaded.rules.size());
+  for (size_t i = 0; i < parsed.rules.size(); ++i) {
+    EXPECT_EQ(parsed.rules[i].id, loaded.rules[i].id);
+    EXPECT_EQ(parsed.rules[i].expr, loaded.rules[i].expr);
+    EXPECT_EQ(parsed.rules[i].for_seconds, loaded.rules[i].for_seconds);
+    EXPECT_EQ(parsed.rules[i].file, loaded.rules[i].file);
+    EXPECT_EQ(parsed.rules[i].line, loaded.rules[i].line);
+  }
+  EXPECT_EQ(ErrorOf<RuleError>([] { ParseRuleFiles({{"a.toml", MinimalRule("twice")}, {"b.toml", MinimalRule("twice")}}); }),
+            "b.toml:1: rule twice: duplicate id, first defined at a.toml:1");
+  EXPECT_EQ(ErrorOf<RuleError>([] { ParseRuleFiles({{"c.toml", MinimalRule("big", "for = \"300000000000y\"\n")}}); }),
+            "c.toml:3: rule big: for must be a duration such as \"30s\", \"5m\" or \"1h30m\" (at most 292y), not "
+            "\"300000000000y\"");
+}
+
 TEST(RuleLoaderTest, WrongParamType) {
   std::string dir = TestDir();
   std::string path = Write(dir, "a.toml", MinimalRule("p") + "[rule.params]\nthreshold = 1\nenabled = true\n");

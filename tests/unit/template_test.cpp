@@ -393,6 +393,28 @@ TEST(TemplateTest, ExecutesRepeatedlyWithFreshVariables) {
   EXPECT_EQ(assigned.Execute(Data(0.9), FakeQuery), "high wg0");
 }
 
+// Found by fuzzing (issue 12, tests/fuzz/regressions/template/): dot was a reference into the
+// variables, and a declaration grew them, so the 13-byte `{{$:=0}}{{.}}` read freed memory
+// (AddressSanitizer: heap-use-after-free). Declaring or assigning $ leaves dot alone, as in Go.
+TEST(TemplateTest, DeclaringVariablesLeavesDotAlone) {
+  const std::string dot = Template("{{.}}").Execute(Data(), nullptr);
+  EXPECT_NE(dot.find("wg0"), std::string::npos) << dot;
+  EXPECT_EQ(Template("{{$:=0}}{{.}}").Execute(Data(), nullptr), dot);
+  EXPECT_EQ(Template("{{$ = 0}}{{.}}").Execute(Data(), nullptr), dot);
+  EXPECT_EQ(Template("{{$:=0}}{{$}} {{.Labels.device}}").Execute(Data(), nullptr), "0 wg0");
+  EXPECT_EQ(Template("{{$a:=1}}{{$b:=2}}{{$c:=3}}{{$d:=4}}{{$e:=5}}{{.Labels.device}}").Execute(Data(), nullptr), "wg0");
+}
+
+// The same through a named template, as the bundled rps-writes runs: it declares $mask and
+// $queues, then passes dot to rfs-writes, which read freed memory (found by the template fuzz
+// target on its first run of that seed, the bundled rules' own text).
+TEST(TemplateTest, NamedTemplatesThatDeclareVariablesPassDotOn) {
+  TemplateLibrary library;
+  library.emplace("inner", Template("{{ .Labels.device }}"));
+  library.emplace("outer", Template("{{- $x := 1 }}{{- $y := 2 }}{{- $z := 3 }}{{ template \"inner\" . }} {{ $x }}"));
+  EXPECT_EQ(Template("{{ template \"outer\" . }}").Execute(Data(), nullptr, &library), "wg0 1");
+}
+
 TEST(TemplateTest, TemplatesWithoutQueriesNeedNoQueryEngine) {
   EXPECT_EQ(Template("{{ $labels.device }}").Execute(Data(), nullptr), "wg0");
   try {
