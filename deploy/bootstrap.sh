@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 build_packages=(build-essential cmake pkg-config git
   prometheus-cpp-dev libcpp-httplib-dev libspdlog-dev libtomlplusplus-dev libgtest-dev
   nlohmann-json3-dev libcli11-dev libssl-dev libre2-dev libyaml-cpp-dev libcrypt-dev)
-# clang-14 and its sanitizer and libFuzzer runtimes: tests/sanitize.sh (ASan+UBSan, fuzz targets).
+# systemd (systemd-analyze) and util-linux (setpriv): the unit and least-privilege tests; clang-14 and
+# its sanitizer and libFuzzer runtimes: tests/sanitize.sh (ASan+UBSan, fuzz targets).
 test_packages=(prometheus prometheus-alertmanager prometheus-node-exporter python3 iproute2 iputils-ping wireguard-go wireguard-tools iperf3 ethtool openssl
   systemd util-linux clang-14 libclang-rt-14-dev)
 

@@ -114,6 +114,12 @@ def main():
         'http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: deny\n'
         'basic_auth_users:\n  alice: $2y$10$X0h1mQ3Qm7n3o5Zl2k3OeO1ZL6T7F8G9H0I1J2K3L4M5N6O7P8Q9e\n')
     add("web_config", "basic_auth_users: {}\n")
+    add("http_config", 'basic_auth:\n  username: advisor\n  password_file: secret\n'
+        'tls_config:\n  ca_file: ca.crt\n  cert_file: client.crt\n  key_file: client.key\n'
+        '  server_name: prometheus.example\n  min_version: TLS12\nfollow_redirects: false\n')
+    add("http_config", 'authorization:\n  type: Bearer\n  credentials: token\n'
+        'http_headers:\n  X-Scope-OrgID:\n    values: [mesh]\n')
+    add("http_config", "bearer_token_file: token\ntls_config:\n  insecure_skip_verify: true\n")
 
     if out.exists():
         shutil.rmtree(out)
