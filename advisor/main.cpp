@@ -19,7 +19,6 @@
 #include "advisor/engine/alert_tracker.h"
 #include "advisor/engine/lint.h"
 #include "advisor/engine/metric_catalog.h"
-#include "advisor/engine/peer_status.h"
 #include "advisor/engine/rule_engine.h"
 #include "advisor/promql/eval.h"
 #include "advisor/promql/parser.h"
@@ -39,6 +38,7 @@
 #include "advisor/workflow/prometheus_history.h"
 #include "advisor/workflow/run_files.h"
 #include "common/cli.h"
+#include "common/condition_log.h"
 #include "common/duration.h"
 #include "common/logging.h"
 #include "common/metric_set.h"
@@ -554,15 +554,21 @@ std::chrono::steady_clock::time_point NextScrape(const TargetSet* targets, doubl
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(every));
 }
 
-// One line when a peer of run goes down ("alertmanager down", with the error) and one when it
-// is back ("alertmanager recovered", with how long it was gone); nothing in between.
-void LogPeerChange(PeerChange change, const PeerStatus& status, const std::string& kind, const std::string& peer) {
-  if (change == PeerChange::kDown) {
-    Log(spdlog::level::warn, kind + " down", {{kind, peer}, {"err", status.error()}});
-  } else if (change == PeerChange::kRecovered) {
-    Log(spdlog::level::info, kind + " recovered", {{kind, peer}, {"down_for", FormatSeconds(status.last_outage_seconds())}});
+// The outages of run's peers: one line when a peer goes down ("alertmanager down", with the
+// error that began it) and one when it is back ("alertmanager recovered", with how long it was
+// gone); in between, whatever the errors say, only debug lines.
+class PeerOutages {
+ public:
+  void Failed(const std::string& kind, const std::string& peer, const std::string& error) {
+    log_.Begin(kind + " " + peer, kind + " down", {{kind, peer}}, error);
   }
-}
+  void Succeeded(const std::string& kind, const std::string& peer) {
+    log_.End(kind + " " + peer, kind + " recovered", {{kind, peer}});
+  }
+
+ private:
+  ConditionLog log_{{}, {.reason_changes_are_news = false, .duration_field = "down_for"}};
+};
 
 // run over --target: each host evaluated now over its own recent scrapes.
 Evaluation EvaluateTargetsNow(TargetSet& targets, const RuleEngine& engine) {
@@ -625,8 +631,7 @@ int Run(const Options& options) {
     std::map<std::string, std::pair<double, double>> notifications;
     std::map<std::string, double> rule_failures;
     // Outages are logged when they begin and when they end, not at every evaluation.
-    PeerStatus prometheus_status;
-    std::map<std::string, PeerStatus> host_status, alertmanager_status;
+    PeerOutages outages;
     std::map<std::string, AlertBacklog> backlogs;
     for (const std::string& url : options.alertmanagers) notifications[url];
     double evaluations = 0;
@@ -659,9 +664,9 @@ int Run(const Options& options) {
       try {
         evaluation = targets ? EvaluateTargetsNow(*targets, engine)
                              : EvaluatePrometheus(engines, options, options.prometheus_http.By(reads_by));
-        if (!targets) LogPeerChange(prometheus_status.Succeeded(UnixNow()), prometheus_status, "prometheus", options.prometheus);
+        if (!targets) outages.Succeeded("prometheus", options.prometheus);
       } catch (const PrometheusUnavailableError& error) {
-        LogPeerChange(prometheus_status.Failed(error.what(), UnixNow()), prometheus_status, "prometheus", options.prometheus);
+        outages.Failed("prometheus", options.prometheus, error.what());
         evaluation.time = UnixNow();
       } catch (const std::exception& error) {
         Log(spdlog::level::err, "evaluation failed", {{"err", error.what()}});
@@ -671,12 +676,11 @@ int Run(const Options& options) {
       std::set<std::string> read;
       std::set<std::pair<std::string, std::string>> not_judged;
       for (HostReport& host : evaluation.hosts) {
-        PeerStatus& status = host_status[host.instance];
         if (!host.error.empty()) {
-          LogPeerChange(status.Failed(host.error, evaluation.time), status, "host", host.instance);
+          outages.Failed("host", host.instance, host.error);
           continue;
         }
-        LogPeerChange(status.Succeeded(evaluation.time), status, "host", host.instance);
+        outages.Succeeded("host", host.instance);
         read.insert(host.instance);
         for (const NotJudged& blind : host.not_judged) not_judged.insert({blind.instance, blind.rule});
         for (const RuleFailure& failure : host.failures) {
@@ -708,15 +712,14 @@ int Run(const Options& options) {
       for (size_t i = 0; i < count; ++i) {
         if (batches[i].empty()) continue;
         const std::string& url = options.alertmanagers[i];
-        PeerStatus& status = alertmanager_status[url];
         notifications[url].first += 1;
         if (errors[i].empty()) {
           backlogs[url].Delivered();
-          LogPeerChange(status.Succeeded(UnixNow()), status, "alertmanager", url);
+          outages.Succeeded("alertmanager", url);
         } else {
           notifications[url].second += 1;
           backlogs[url].Failed(batches[i], UnixNow());
-          LogPeerChange(status.Failed(errors[i], UnixNow()), status, "alertmanager", url);
+          outages.Failed("alertmanager", url, errors[i]);
         }
       }
       evaluations += 1;

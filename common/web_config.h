@@ -9,7 +9,8 @@
 //   basic_auth_users:   user → bcrypt hash ($2a$, $2b$, $2y$)
 //
 // Semantics are exporter-toolkit's (web/tls_config.go, docs/web-configuration.md): keys are
-// strict (an unknown or repeated key is an error, as yaml.UnmarshalStrict), TLS is on when any
+// strict (an unknown or repeated key is an error, as yaml.UnmarshalStrict; common/yaml_mapping.h
+// reads them), TLS is on when any
 // of cert, key, client CA or client_auth_type is given, a client CA without a client-auth
 // policy is an error, relative file names are relative to the configuration file's directory.
 // Not supported, and refused by name rather than ignored (each is a security setting):
@@ -63,9 +64,9 @@ struct WebConfig {
 };
 
 // Parses the YAML text of a web configuration file. `directory` is the file's directory, for
-// relative file names. Throws ParseError with a message naming the key ("tls_server_config:
-// unknown key certfile", "basic_auth_users.alice: not a bcrypt hash"); the message never
-// contains a key or password hash's value.
+// relative file names. Throws ParseError with a message naming the key path
+// ("tls_server_config.certfile: unknown key", "basic_auth_users.alice: not a bcrypt hash");
+// the message never contains a key or password hash's value.
 WebConfig ParseWebConfig(std::string_view text, std::string_view directory);
 
 // Reads and parses the file at `path`. Throws IoError when it cannot be read, ParseError

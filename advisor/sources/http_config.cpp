@@ -1,105 +1,20 @@
 #include "advisor/sources/http_config.h"
 
 #include <openssl/evp.h>
-#include <openssl/tls1.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <map>
 #include <set>
 #include <sstream>
 
+#include "common/errors.h"
 #include "common/text.h"
+#include "common/yaml_mapping.h"
 
 namespace wgtune {
 namespace {
-
-// The keys of one mapping, checked against those it may have: yaml.UnmarshalStrict's
-// "field x not found in type config.TLSConfig", said the way an operator reads it.
-class Mapping {
- public:
-  Mapping(const YAML::Node& node, std::string path, const std::string& file)
-      : node_(node), path_(std::move(path)), file_(file) {
-    if (!node_.IsMap()) Fail(path_.empty() ? "want a mapping of http_config keys" : path_ + ": want a mapping");
-  }
-
-  // Refuses keys outside `known`; `unsupported` are Prometheus's keys wgtune does not implement.
-  void Allow(std::initializer_list<std::string_view> known, std::initializer_list<std::string_view> unsupported = {}) const {
-    std::set<std::string, std::less<>> seen;
-    for (const auto& entry : node_) {
-      const std::string key = entry.first.as<std::string>();
-      if (!seen.insert(key).second) Fail(Name(key) + ": given twice");
-      if (std::find(unsupported.begin(), unsupported.end(), key) != unsupported.end()) {
-        Fail(Name(key) + ": not supported by wgtune-advisor");
-      }
-      if (std::find(known.begin(), known.end(), key) == known.end()) Fail(Name(key) + ": unknown key");
-    }
-  }
-
-  bool Has(std::string_view key) const { return static_cast<bool>(node_[std::string(key)]); }
-
-  std::string String(std::string_view key) const {
-    YAML::Node value = node_[std::string(key)];
-    if (!value || value.IsNull()) return "";
-    if (!value.IsScalar()) Fail(Name(key) + ": want a string");
-    return value.as<std::string>();
-  }
-
-  std::optional<bool> Bool(std::string_view key) const {
-    YAML::Node value = node_[std::string(key)];
-    if (!value || value.IsNull()) return std::nullopt;
-    bool result = false;
-    if (!value.IsScalar() || !YAML::convert<bool>::decode(value, result)) Fail(Name(key) + ": want true or false");
-    return result;
-  }
-
-  std::vector<std::string> Strings(std::string_view key) const {
-    YAML::Node value = node_[std::string(key)];
-    std::vector<std::string> out;
-    if (!value || value.IsNull()) return out;
-    if (!value.IsSequence()) Fail(Name(key) + ": want a list of strings");
-    for (const auto& item : value) {
-      if (!item.IsScalar()) Fail(Name(key) + ": want a list of strings");
-      out.push_back(item.as<std::string>());
-    }
-    return out;
-  }
-
-  std::optional<Mapping> Child(std::string_view key) const {
-    YAML::Node value = node_[std::string(key)];
-    if (!value || value.IsNull()) return std::nullopt;
-    return Mapping(value, Name(key), file_);
-  }
-
-  const YAML::Node& node() const { return node_; }
-  std::string Name(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
-  [[noreturn]] void Fail(const std::string& why) const { throw HttpConfigError(file_ + ": " + why); }
-
- private:
-  YAML::Node node_;
-  std::string path_;
-  const std::string& file_;
-};
-
-// Prometheus's JoinDir: a relative path is taken from the configuration file's directory.
-std::string JoinDir(const std::string& directory, const std::string& path) {
-  if (path.empty() || directory.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (std::filesystem::path(directory) / path).string();
-}
-
-int TlsVersion(const Mapping& tls, std::string_view key) {
-  static const std::map<std::string, int, std::less<>> kVersions = {
-      {"TLS10", TLS1_VERSION}, {"TLS11", TLS1_1_VERSION}, {"TLS12", TLS1_2_VERSION}, {"TLS13", TLS1_3_VERSION}};
-  const std::string text = tls.String(key);
-  if (text.empty()) return 0;
-  auto it = kVersions.find(text);
-  if (it == kVersions.end()) tls.Fail(tls.Name(key) + ": unknown TLS version: " + text);
-  return it->second;
-}
 
 // Prometheus's reservedHeaders: set by the client itself, or by an authentication setting.
 bool ReservedHeader(std::string_view name) {
@@ -119,6 +34,8 @@ bool ValidHeaderName(std::string_view name) {
     return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
   });
 }
+
+[[noreturn]] void Fail(const std::string& why) { throw ParseError(why); }
 
 std::string ReadSecretFile(const std::string& source, const std::string& key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -144,10 +61,10 @@ std::string Base64(std::string_view text) {
 
 // An inline value or a file, at most one of them: "at most one of basic_auth password &
 // password_file must be configured".
-SecretSource ReadSecretPair(const Mapping& map, std::string_view key, const std::string& directory) {
-  SecretSource secret{map.String(key), JoinDir(directory, map.String(std::string(key) + "_file"))};
+SecretSource ReadSecretPair(const YamlMapping& map, std::string_view key, const std::string& directory) {
+  SecretSource secret{map.String(key), ConfigRelativePath(directory, map.String(std::string(key) + "_file"))};
   if (!secret.value.empty() && !secret.file.empty()) {
-    map.Fail("at most one of " + map.Name(key) + " & " + std::string(key) + "_file must be configured");
+    Fail("at most one of " + map.Path(key) + " & " + std::string(key) + "_file must be configured");
   }
   return secret;
 }
@@ -157,18 +74,10 @@ SecretSource ReadSecretPair(const Mapping& map, std::string_view key, const std:
 HttpClientConfig ParseHttpClientConfig(std::string_view text, const std::string& file_name) {
   HttpClientConfig config;
   config.source = file_name;
-  const std::string directory = std::filesystem::path(file_name).parent_path().string();
-  YAML::Node root;
+  const std::string directory = ConfigDirectory(file_name);
+  // Every message is "<file>: <key path>: <why>", in HttpConfigError.
   try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& error) {
-    // yaml-cpp's marks count from 0.
-    throw HttpConfigError(file_name + ":" + std::to_string(error.mark.line + 1) + ":" +
-                          std::to_string(error.mark.column + 1) + ": " + error.msg);
-  }
-  if (!root || root.IsNull()) return config;
-  try {
-    Mapping top(root, "", file_name);
+    YamlMapping top(LoadYaml(text), "", "http_config keys");
     top.Allow({"basic_auth", "authorization", "bearer_token", "bearer_token_file", "tls_config", "follow_redirects",
                "enable_http2", "http_headers"},
               {"oauth2", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header"});
@@ -180,18 +89,18 @@ HttpClientConfig ParseHttpClientConfig(std::string_view text, const std::string&
     }
     const SecretSource bearer = ReadSecretPair(top, "bearer_token", directory);
     if (bearer.IsSet() && config.HasBasicAuth()) {
-      top.Fail("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
+      Fail("at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
     }
     if (auto authorization = top.Child("authorization")) {
       authorization->Allow({"type", "credentials", "credentials_file"}, {"credentials_ref"});
-      if (bearer.IsSet()) top.Fail("authorization is not compatible with bearer_token & bearer_token_file");
+      if (bearer.IsSet()) Fail("authorization is not compatible with bearer_token & bearer_token_file");
       config.authorization_credentials = ReadSecretPair(*authorization, "credentials", directory);
       config.authorization_type = std::string(Trim(authorization->String("type")));
       if (config.authorization_type.empty()) config.authorization_type = "Bearer";
       std::string lower = config.authorization_type;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == "basic") top.Fail("authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
-      if (config.HasBasicAuth()) top.Fail("at most one of basic_auth, oauth2 & authorization must be configured");
+      if (lower == "basic") Fail("authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
+      if (config.HasBasicAuth()) Fail("at most one of basic_auth, oauth2 & authorization must be configured");
     } else if (bearer.IsSet()) {
       config.authorization_type = "Bearer";
       config.authorization_credentials = bearer;
@@ -201,42 +110,43 @@ HttpClientConfig ParseHttpClientConfig(std::string_view text, const std::string&
       tls->Allow({"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version",
                   "max_version"},
                  {"ca", "cert", "key", "ca_ref", "cert_ref", "key_ref", "next_protos"});
-      config.tls.ca_file = JoinDir(directory, tls->String("ca_file"));
-      config.tls.cert_file = JoinDir(directory, tls->String("cert_file"));
-      config.tls.key_file = JoinDir(directory, tls->String("key_file"));
+      config.tls.ca_file = ConfigRelativePath(directory, tls->String("ca_file"));
+      config.tls.cert_file = ConfigRelativePath(directory, tls->String("cert_file"));
+      config.tls.key_file = ConfigRelativePath(directory, tls->String("key_file"));
       config.tls.server_name = tls->String("server_name");
       config.tls.insecure_skip_verify = tls->Bool("insecure_skip_verify").value_or(false);
-      config.tls.min_version = TlsVersion(*tls, "min_version");
-      config.tls.max_version = TlsVersion(*tls, "max_version");
+      config.tls.min_version = tls->TlsVersion("min_version").value_or(0);
+      config.tls.max_version = tls->TlsVersion("max_version").value_or(0);
       if (!config.tls.cert_file.empty() && config.tls.key_file.empty()) {
-        tls->Fail("exactly one of key or key_file must be configured when a client certificate is configured");
+        Fail("exactly one of key or key_file must be configured when a client certificate is configured");
       }
       if (!config.tls.key_file.empty() && config.tls.cert_file.empty()) {
-        tls->Fail("exactly one of cert or cert_file must be configured when a client key is configured");
+        Fail("exactly one of cert or cert_file must be configured when a client key is configured");
       }
       if (config.tls.min_version != 0 && config.tls.max_version != 0 && config.tls.max_version < config.tls.min_version) {
-        tls->Fail("tls_config.max_version must be greater than or equal to tls_config.min_version if both are specified");
+        Fail("tls_config.max_version must be greater than or equal to tls_config.min_version if both are specified");
       }
     }
     config.follow_redirects = top.Bool("follow_redirects").value_or(true);
     top.Bool("enable_http2");  // checked for its type; HTTP/2 is not spoken either way
 
     if (auto headers = top.Child("http_headers")) {
-      for (const auto& entry : headers->node()) {
+      for (const std::string& name : headers->Keys()) {
         HttpHeaderConfig header;
-        header.name = entry.first.as<std::string>();
-        if (!ValidHeaderName(header.name)) headers->Fail(headers->Name(header.name) + ": not a valid header name");
-        if (ReservedHeader(header.name)) headers->Fail("setting header \"" + header.name + "\" is not allowed");
-        Mapping one(entry.second, headers->Name(header.name), file_name);
-        one.Allow({"values", "secrets", "files"});
-        header.values = one.Strings("values");
-        header.secrets = one.Strings("secrets");
-        for (const std::string& file : one.Strings("files")) header.files.push_back(JoinDir(directory, file));
+        header.name = name;
+        if (!ValidHeaderName(name)) headers->Fail(name, "not a valid header name");
+        if (ReservedHeader(name)) Fail("setting header \"" + name + "\" is not allowed");
+        if (auto one = headers->Child(name)) {
+          one->Allow({"values", "secrets", "files"});
+          header.values = one->Strings("values");
+          header.secrets = one->Strings("secrets");
+          for (const std::string& file : one->Strings("files")) header.files.push_back(ConfigRelativePath(directory, file));
+        }
         config.headers.push_back(std::move(header));
       }
     }
-  } catch (const YAML::Exception& error) {
-    throw HttpConfigError(file_name + ":" + std::to_string(error.mark.line + 1) + ": " + error.msg);
+  } catch (const ParseError& error) {
+    throw HttpConfigError(file_name + ": " + error.what());
   }
   return config;
 }

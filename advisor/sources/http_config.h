@@ -11,7 +11,7 @@
 //   http_headers:  {Name: {values: [...], secrets: [...], files: [...]}}
 //
 // As Prometheus's: the YAML is decoded strictly (an unknown or misspelt key is an error, not
-// ignored), the same combinations are refused with Prometheus's messages ("at most one of
+// ignored; common/yaml_mapping.h reads it), the same combinations are refused with Prometheus's messages ("at most one of
 // basic_auth password & password_file must be configured"), and relative *_file paths are
 // taken from the configuration file's directory. What wgtune does not implement is refused by
 // name rather than silently ignored: oauth2, proxies, secret references (*_ref), inline PEM

@@ -111,7 +111,7 @@ with tempfile.TemporaryDirectory() as root:
                           '--path.procfs=' + host + '/proc', '--path.sysfs=' + host + '/sys'],
                          capture_output=True, text=True, timeout=30)
     lines = bad.stderr.strip().splitlines()
-    check(bad.returncode == 2 and len(lines) == 1 and bad_path in lines[0] and 'unknown key certfile' in lines[0],
+    check(bad.returncode == 2 and len(lines) == 1 and bad_path in lines[0] and 'tls_server_config.certfile: unknown key' in lines[0],
           'a bad web config at start: one line, exit 2 (%d: %s)' % (bad.returncode, bad.stderr.strip()))
     port, port6 = free_port(), free_port()
     exporter_log = os.path.join(root, 'exporter.log')

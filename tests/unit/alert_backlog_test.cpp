@@ -1,51 +1,11 @@
-// What run logs about a peer's outage (once when it begins, once when it ends) and what it
-// owes an Alertmanager that was down (the resolutions of failed posts, until one succeeds).
+// What run owes an Alertmanager that was down: the resolutions of failed posts, until one
+// succeeds. What it logs about a peer's outage is ConditionLog's (condition_log_test.cpp).
 #include <gtest/gtest.h>
 
-#include "advisor/engine/peer_status.h"
 #include "advisor/sinks/alert_backlog.h"
 
 namespace wgtune {
 namespace {
-
-TEST(PeerStatusTest, AnOutageIsTwoChangesHoweverLongItLasts) {
-  PeerStatus status;
-  // (succeeded?, time, change expected)
-  struct Step {
-    bool ok;
-    double time;
-    PeerChange change;
-  };
-  const Step steps[] = {
-      {true, 0, PeerChange::kNone},         // up from the start: nothing to say
-      {true, 30, PeerChange::kNone},
-      {false, 60, PeerChange::kDown},       // the first failure
-      {false, 90, PeerChange::kNone},       // and not the next ones
-      {false, 120, PeerChange::kNone},
-      {true, 150, PeerChange::kRecovered},  // back after 90 s
-      {true, 180, PeerChange::kNone},
-      {false, 210, PeerChange::kDown},      // a second outage is logged again
-  };
-  for (const Step& step : steps) {
-    PeerChange change = step.ok ? status.Succeeded(step.time) : status.Failed("refused at " + std::to_string(step.time), step.time);
-    EXPECT_EQ(change, step.change) << "at " << step.time;
-    EXPECT_EQ(status.down(), !step.ok) << "at " << step.time;
-    if (step.change == PeerChange::kRecovered) {
-      EXPECT_DOUBLE_EQ(status.last_outage_seconds(), 90);
-    }
-  }
-  // The error and start of the outage are the first failure's.
-  EXPECT_DOUBLE_EQ(status.down_since(), 210);
-  EXPECT_EQ(status.error(), "refused at " + std::to_string(210.0));
-}
-
-TEST(PeerStatusTest, DownAtStartupIsLogged) {
-  PeerStatus status;
-  EXPECT_EQ(status.Failed("refused", 0), PeerChange::kDown);
-  EXPECT_EQ(status.error(), "refused");
-  EXPECT_EQ(status.Succeeded(5), PeerChange::kRecovered);
-  EXPECT_EQ(status.error(), "");
-}
 
 Alert MakeAlert(const std::string& name, double ends_at) {
   Alert alert;
